@@ -1,0 +1,83 @@
+"""Data-quality reporting shared by all loaders.
+
+Real logs have flaws.  A loader never crashes on a bad row and never drops one
+silently: a structural problem (missing file or column) raises
+``DataFormatError`` naming file and field; a per-row problem becomes a
+``LoadIssue`` (file, row, field, message) in the ``LoadReport``, and the record
+it touches is either flagged or skipped — and the report says which.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+class DataFormatError(ValueError):
+    """A data file cannot be read at all; the message names file, row and field."""
+
+    def __init__(self, path: str, message: str, row: int | None = None, field: str | None = None):
+        where = str(path)
+        if row is not None:
+            where += f", row {row}"
+        if field is not None:
+            where += f", field '{field}'"
+        super().__init__(f"{where}: {message}")
+        self.path, self.row, self.field = str(path), row, field
+
+
+@dataclass(frozen=True)
+class LoadIssue:
+    """One problem found in a log. ``outcome`` is 'flagged' (kept) or 'skipped'."""
+
+    path: str
+    row: int | None
+    field: str | None
+    kind: str
+    message: str
+    outcome: str
+    trajectory_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path + (f", row {self.row}" if self.row is not None else "")
+        where += f", field '{self.field}'" if self.field else ""
+        return f"{where}: {self.message} [{self.kind}; {self.outcome}]"
+
+
+@dataclass
+class LoadReport:
+    """What a loader read, kept, flagged and skipped — with reasons."""
+
+    family: str
+    files: list[str] = field(default_factory=list)
+    trajectories: int = 0
+    decisions: int = 0
+    issues: list[LoadIssue] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    def add(self, issue: LoadIssue, warn: bool = True) -> None:
+        self.issues.append(issue)
+        if warn:
+            warnings.warn(str(issue), DataQualityWarning, stacklevel=3)
+
+    @property
+    def skipped(self) -> list[LoadIssue]:
+        return [i for i in self.issues if i.outcome == "skipped"]
+
+    @property
+    def flagged(self) -> list[LoadIssue]:
+        return [i for i in self.issues if i.outcome == "flagged"]
+
+    def summary(self) -> str:
+        kinds = Counter(f"{i.kind} ({i.outcome})" for i in self.issues)
+        lines = [f"{self.family}: {self.trajectories} trajectories, {self.decisions} decisions "
+                 f"from {len(self.files)} file(s)"]
+        lines += [f"  {k}: {n}" for k, n in sorted(kinds.items())]
+        lines += [f"  {k}: {v}" for k, v in self.stats.items()]
+        return "\n".join(lines)
+
+
+class DataQualityWarning(UserWarning):
+    """Emitted for every flagged or skipped record."""
+

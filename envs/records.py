@@ -1,0 +1,106 @@
+"""The plain records every game family shares: trajectories and decision points.
+
+A *trajectory* is one person's play of one game instance (parameters + ordered
+events), straight from a human log.  A *decision point* is the state a human
+acted in: everything the person could see at that moment, the legal actions and
+the action they actually took — and nothing from the future.  Predictors only
+ever receive decision points, so a predictor cannot peek at later rounds.
+
+Both are frozen dataclasses of plain Python values, so any stage's output can
+be saved (``to_dict``), inspected and reloaded (``from_dict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+HUMAN = "human"
+OPPONENT = "opponent"
+NATURE = "nature"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened in a game: a move, an offer, a message, a payoff."""
+
+    round: int
+    actor: str  # HUMAN, OPPONENT or NATURE
+    action: str | None
+    payoff: float | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One person's play of one game instance, as logged.
+
+    ``flags`` carries data-quality findings (e.g. ``"impossible_score@r3"``) so
+    that flawed records stay visible instead of silently vanishing.
+    ``source`` names the file and rows the record came from.
+    """
+
+    trajectory_id: str
+    family: str
+    game: str
+    participant_id: str
+    role: str
+    params: Mapping[str, Any]
+    events: tuple[Event, ...]
+    flags: tuple[str, ...] = ()
+    source: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)  # known only after play; never shown to predictors
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Trajectory":
+        d = dict(d)
+        d["events"] = tuple(Event(**e) for e in d["events"])
+        d["flags"] = tuple(d.get("flags", ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class DecisionPoint:
+    """The state a human acted in, and what they did.
+
+    ``history`` holds only events that happened before this decision.
+    ``affirmative`` names the action that binary metrics treat as 1
+    (e.g. "J" in the repeated games, "accept" in bargaining).
+    """
+
+    decision_id: str
+    trajectory_id: str
+    family: str
+    game: str
+    participant_id: str
+    role: str
+    round: int
+    legal_actions: tuple[str, ...]
+    human_action: str
+    affirmative: str
+    params: Mapping[str, Any]
+    history: tuple[Event, ...]
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.human_action not in self.legal_actions:
+            raise ValueError(
+                f"{self.decision_id}: human action {self.human_action!r} is not one of "
+                f"the legal actions {self.legal_actions}"
+            )
+        if any(e.round > self.round for e in self.history):
+            raise ValueError(f"{self.decision_id}: history contains a future event")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "DecisionPoint":
+        d = dict(d)
+        d["history"] = tuple(Event(**e) for e in d["history"])
+        d["legal_actions"] = tuple(d["legal_actions"])
+        d["flags"] = tuple(d.get("flags", ()))
+        return cls(**d)

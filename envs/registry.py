@@ -1,0 +1,48 @@
+"""Game families by name: how to load their logs and build their environments.
+
+A family registers a loader (data-set folder -> trajectories + report) and an
+environment factory (trajectory -> environment); everything downstream works
+through this registry, so adding a game family means adding one entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from envs.quality import LoadReport
+from envs.records import Trajectory
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    dataset: str  # folder name under the data directory (and name in sim.datasets)
+    load: Callable[[Path], tuple[list[Trajectory], LoadReport]]
+    make_env: Callable[[Trajectory], object]
+    description: str
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> Family:
+    FAMILIES[family.name] = family
+    return family
+
+
+def get_family(name: str) -> Family:
+    if name not in FAMILIES:
+        raise KeyError(f"unknown game family {name!r}; known: {sorted(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def _register_builtin() -> None:
+    from envs.repeated_matrix import DATASET, FAMILY, RepeatedMatrixEnv, load_trajectories
+
+    register(Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), RepeatedMatrixEnv.from_trajectory,
+                    "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)"))
+
+
+_register_builtin()

@@ -1,0 +1,9 @@
+"""Repeated Prisoner's Dilemma and Battle of the Sexes (Akata et al., 2025)."""
+
+from envs.repeated_matrix.env import RepeatedMatrixEnv, env
+from envs.repeated_matrix.games import GAMES, MatrixGame
+from envs.repeated_matrix.loader import DATASET, FAMILY, LookupStrategy, load_lookups, load_trajectories
+from envs.repeated_matrix.policies import lookup_policy
+
+__all__ = ["RepeatedMatrixEnv", "env", "GAMES", "MatrixGame", "DATASET", "FAMILY", "LookupStrategy",
+           "load_lookups", "load_trajectories", "lookup_policy"]
