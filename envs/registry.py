@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from envs.quality import LoadReport
-from envs.records import Trajectory
+from envs.records import DecisionPoint, Trajectory
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class Family:
     load: Callable[[Path], tuple[list[Trajectory], LoadReport]]
     make_env: Callable[[Trajectory], object]
     description: str
+    #: the decision told in words (rules, history, question) for language-model predictors
+    prompt: Callable[[DecisionPoint], str] | None = None
+    #: the text a model writes after the answer stub to choose an action
+    option_text: Callable[[str], str] = str
 
 
 FAMILIES: dict[str, Family] = {}
@@ -39,10 +43,11 @@ def get_family(name: str) -> Family:
 
 
 def _register_builtin() -> None:
-    from envs.repeated_matrix import DATASET, FAMILY, RepeatedMatrixEnv, load_trajectories
+    from envs.repeated_matrix import DATASET, FAMILY, RepeatedMatrixEnv, load_trajectories, prompt
 
     register(Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), RepeatedMatrixEnv.from_trajectory,
-                    "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)"))
+                    "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)",
+                    prompt=lambda dp: prompt.render(dp)["body"], option_text=prompt.option_text))
 
 
 _register_builtin()

@@ -1,0 +1,1 @@
+"""Analysis: metrics over predictions tables, comparisons and reports."""

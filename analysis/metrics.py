@@ -1,0 +1,73 @@
+"""How well predictions describe what people did, overall and round by round.
+
+For every group of decisions:
+
+- ``accuracy``: share of decisions where the most likely action is the one the
+  human took; ties count 1/k (the expected accuracy of breaking the tie at random),
+  so the uniform predictor scores exactly chance.
+- ``pearson_r``: Pearson correlation between p(affirmative action) and the human's
+  0/1 choice — the field's primary metric (NaN when either side is constant, e.g.
+  an equilibrium that predicts the same number for every decision).
+- ``log_loss``: mean -log p(human's action), with p clipped to [1e-6, 1].
+- ``brier``: mean squared error of p(affirmative) against the 0/1 choice.
+- ``mean_mass``: mean decision-token probability mass (LLM predictors only).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+METRICS = ["n", "accuracy", "pearson_r", "log_loss", "brier", "mean_mass", "human_rate", "predicted_rate"]
+EPS = 1e-6
+
+
+def summarise(df: pd.DataFrame) -> dict[str, float]:
+    """All metrics for one group of prediction rows."""
+    y = df["human_affirmative"].to_numpy(float)
+    p = df["p_affirmative"].to_numpy(float)
+    in_top = np.isclose(df["p_human"].to_numpy(float), df["p_top"].to_numpy(float), rtol=0, atol=1e-12)
+    acc = float(np.where(in_top, 1.0 / df["n_tied"].to_numpy(float), 0.0).mean()) if len(df) else np.nan
+    r = np.nan
+    if len(df) > 1 and np.ptp(y) > 0 and np.ptp(p) > 0:
+        r = float(stats.pearsonr(p, y).statistic)
+    mass = df["mass"].to_numpy(float)
+    return {
+        "n": int(len(df)),
+        "accuracy": float(acc),
+        "pearson_r": r,
+        "log_loss": float(-np.log(np.clip(df["p_human"].to_numpy(float), EPS, 1.0)).mean()) if len(df) else np.nan,
+        "brier": float(((p - y) ** 2).mean()) if len(df) else np.nan,
+        "mean_mass": float(np.nanmean(mass)) if np.isfinite(mass).any() else np.nan,
+        "human_rate": float(y.mean()) if len(df) else np.nan,
+        "predicted_rate": float(p.mean()) if len(df) else np.nan,
+    }
+
+
+def metrics_table(predictions: pd.DataFrame, by: tuple[str, ...] = ("family", "game")) -> pd.DataFrame:
+    """Metrics per predictor × group × round, plus an ``all`` round per group and an ``all`` group.
+
+    The ``round`` column is a string so that the ``all`` rows sit in the same column.
+    """
+    rows = []
+    for keys, g in predictions.groupby(["predictor", *by, "round"], sort=True):
+        rows.append({**dict(zip(["predictor", *by, "round"], keys)), **summarise(g)})
+    for keys, g in predictions.groupby(["predictor", *by], sort=True):
+        rows.append({**dict(zip(["predictor", *by], keys)), "round": "all", **summarise(g)})
+    for pred, g in predictions.groupby("predictor", sort=True):
+        rows.append({"predictor": pred, **{k: "all" for k in by}, "round": "all", **summarise(g)})
+    out = pd.DataFrame(rows, columns=["predictor", *by, "round", *METRICS])
+    out["round"] = out["round"].astype(str)
+    return out
+
+
+def pooled_round_table(predictions: pd.DataFrame, metric: str = "pearson_r") -> pd.DataFrame:
+    """Rounds (pooled over games) as rows, predictors as columns — the table the CLI prints."""
+    rows = {}
+    for (pred, rnd), g in predictions.groupby(["predictor", "round"], sort=True):
+        rows.setdefault(str(rnd), {})[pred] = summarise(g)[metric]
+    for pred, g in predictions.groupby("predictor", sort=True):
+        rows.setdefault("all", {})[pred] = summarise(g)[metric]
+    order = sorted((k for k in rows if k != "all"), key=int) + ["all"]
+    return pd.DataFrame([rows[k] for k in order], index=pd.Index(order, name="round"))

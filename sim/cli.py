@@ -1,0 +1,113 @@
+"""The ``gamereplay`` command line.
+
+    gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR]
+    gamereplay data list [--data-dir DIR]
+    gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force]
+
+Expected failures (bad config, missing data, unknown model) print one line that
+says what to do and exit with status 2; a run where some predictor failed exits 1
+after saving everything the others computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    from envs.quality import DataFormatError, DataQualityWarning
+    from sim import config as config_mod
+    from sim.runner import format_tables, run
+
+    cfg = config_mod.load(args.config)
+    out = Path(args.out) if args.out else Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}"
+    if args.limit is not None and args.limit < 1:
+        raise config_mod.ConfigError("--limit must be a positive number of participants")
+    with warnings.catch_warnings():
+        if not args.verbose:  # data-quality findings go to data_report.txt; one summary line is printed
+            warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            result = run(cfg, out, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet)
+        except DataFormatError as exc:
+            raise SystemExit(f"gamereplay: bad data: {exc}") from None
+    print()
+    print(format_tables(result.predictions))
+    print(f"\nresults in {result.out_dir}/ (predictions.parquet, metrics.csv, metrics_by_round.png); "
+          f"total {result.timings['total_s']:.0f} s")
+    if result.errors:
+        print(f"{len(result.errors)} predictor(s) failed: {', '.join(result.errors)}; see {out / 'errors.txt'}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from sim import datasets
+    from sim.datadir import data_dir_source, resolve_data_dir
+
+    root = resolve_data_dir(args.data_dir)
+    if args.data_cmd == "list":
+        print(f"data directory: {root} (from {data_dir_source(args.data_dir)})")
+        for name, ds in sorted(datasets.DATASETS.items()):
+            st = datasets.status(name, args.data_dir)
+            state = "present" if all(v == "ok" for v in st.values()) else (
+                "missing" if all(v == "missing" for v in st.values()) else "incomplete")
+            print(f"  {name}: {state} — {ds.description} [{ds.licence}]")
+            for f, v in st.items():
+                if v != "ok":
+                    print(f"    {f}: {v}")
+        return 0
+    names = args.names or sorted(datasets.DATASETS)
+    for name in names:
+        folder = datasets.fetch(name, args.data_dir, base_url=args.base_url, force=args.force)
+        print(f"{name}: ok ({folder})")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gamereplay", description="Replay human strategic decisions against predictors.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="replay a data set and score it with the configured predictors")
+    r.add_argument("config", help="a YAML run config, e.g. configs/quickstart.yaml")
+    r.add_argument("--out", help="run directory (default runs/<timestamp>-<config name>)")
+    r.add_argument("--limit", type=int, help="only the first N participants (a quick look)")
+    r.add_argument("--data-dir", help="where data sets live (default $GAMEREPLAY_DATA, else the user cache)")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--verbose", action="store_true", help="print every data-quality warning")
+    r.set_defaults(func=_run)
+    d = sub.add_parser("data", help="list or download data sets")
+    dsub = d.add_subparsers(dest="data_cmd", required=True)
+    dl = dsub.add_parser("list", help="show which data sets are present and where")
+    dl.add_argument("--data-dir")
+    df = dsub.add_parser("fetch", help="download data sets from their public sources (checksummed)")
+    df.add_argument("names", nargs="*", help="data set names (default: all)")
+    df.add_argument("--data-dir")
+    df.add_argument("--base-url", help="download from this mirror instead of the public source")
+    df.add_argument("--force", action="store_true", help="download again even if the files verify")
+    d.set_defaults(func=_data)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from predictors.llm.formats import FormatError
+    from predictors.llm.models import ModelNotFound
+    from sim.config import ConfigError
+    from sim.datasets import DatasetError
+
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, DatasetError, ModelNotFound, FormatError) as exc:
+        print(f"gamereplay: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gamereplay: interrupted; finished predictors' results are in the run directory", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

