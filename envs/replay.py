@@ -35,9 +35,13 @@ def replay(trajectory: Trajectory, make_env: Callable[[Trajectory], ReplayableEn
         if terminated or truncated:
             env.step(None)
             continue
+        try:
+            action = env.logged_action(agent)
+        except LookupError:  # the log ends early; the loader has flagged the trajectory
+            break
         if agent == HUMAN:
             points.append(env.decision_point())
-        env.step(env.logged_action(agent))
+        env.step(action)
     return points
 
 

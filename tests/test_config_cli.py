@@ -1,0 +1,107 @@
+"""Configs fail early with one line; the CLI runs end to end and leaves files a person can open."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim import cli
+from sim.config import ConfigError, load, parse
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINES = [{"type": "uniform"}, {"type": "population-rate"}, {"type": "reciprocity"},
+             {"type": "nash", "selection": "mixed"}]
+
+
+def _write(tmp_path, cfg) -> Path:
+    p = tmp_path / "cfg.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"data": {"family": "chess"}, "predictors": BASELINES}, "data.family: unknown game family 'chess'"),
+    ({"data": {"family": "repeated_matrix", "participants": 0}, "predictors": BASELINES}, "data.participants"),
+    ({"data": {"family": "repeated_matrix"}, "predictors": [{"type": "oracle"}]}, "predictors[0].type"),
+    ({"data": {"family": "repeated_matrix"}, "predictors": [{"type": "nash", "selction": "mixed"}]},
+     "predictors[0].selction: unknown key"),
+    ({"data": {"family": "repeated_matrix"}, "predictors": [{"type": "llm"}]}, "predictors[0].model"),
+    ({"data": {"family": "repeated_matrix"}, "predictors": [{"type": "uniform"}, {"type": "uniform"}]},
+     "two predictors"),
+    ({"data": {"family": "repeated_matrix"}, "predictors": [], "extra": 1}, "unknown key 'extra'"),
+])
+def test_bad_configs_fail_with_one_line(tmp_path, cfg, message):
+    with pytest.raises(ConfigError) as err:
+        load(_write(tmp_path, cfg))
+    assert message in str(err.value) and "\n" not in str(err.value) and "cfg.yaml" in str(err.value)
+
+
+def test_shipped_configs_are_valid():
+    for path in (REPO / "configs").glob("*.yaml"):
+        cfg = load(path)
+        assert cfg.family == "repeated_matrix" and cfg.predictors
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("data:\n  family: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml, line \d+: not valid YAML"):
+        load(p)
+
+
+def test_cli_bad_model_fails_before_loading_data(tmp_path, capsys):
+    cfg = _write(tmp_path, {"data": {"family": "repeated_matrix"},
+                            "predictors": [{"type": "llm", "model": "./no/such/model"}]})
+    assert cli.main(["run", str(cfg), "--out", str(tmp_path / "run"), "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "does not exist" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_missing_data_says_how_to_fetch(tmp_path, capsys):
+    cfg = _write(tmp_path, {"data": {"family": "repeated_matrix"}, "predictors": BASELINES})
+    assert cli.main(["run", str(cfg), "--data-dir", str(tmp_path / "empty"), "--quiet"]) == 2
+    assert "gamereplay data fetch akata2025_repeated_games" in capsys.readouterr().err
+
+
+def test_cli_run_end_to_end_with_baselines(tmp_path, data_root, capsys):
+    cfg = _write(tmp_path, {"name": "t", "data": {"family": "repeated_matrix"}, "predictors": BASELINES})
+    out = tmp_path / "run"
+    assert cli.main(["run", str(cfg), "--out", str(out), "--limit", "3", "--data-dir", str(data_root),
+                     "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "pearson_r by round" in printed and "reciprocity" in printed
+    preds = pd.read_parquet(out / "predictions.parquet")
+    assert len(preds) == 4 * 3 * 2 * 10 and preds["decision_id"].nunique() == 60
+    assert preds["participant_id"].nunique() == 3
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["predictor"]) == {"uniform", "population-rate", "reciprocity", "nash-mixed"}
+    assert (out / "metrics_by_round.png").stat().st_size > 10_000
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["resolved"]["participants"] == 3
+    decisions = [json.loads(line) for line in (out / "decisions.jsonl").read_text().splitlines()]
+    assert len(decisions) == 60
+
+
+def test_a_failing_predictor_keeps_the_others_results(tmp_path, data_root, monkeypatch):
+    from predictors.baselines import Reciprocity
+
+    def boom(self, batch):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(Reciprocity, "predict", boom)
+    cfg = _write(tmp_path, {"data": {"family": "repeated_matrix"}, "predictors": BASELINES})
+    out = tmp_path / "run"
+    assert cli.main(["run", str(cfg), "--out", str(out), "--limit", "2", "--data-dir", str(data_root),
+                     "--quiet"]) == 1
+    preds = pd.read_parquet(out / "predictions.parquet")
+    assert set(preds["predictor"]) == {"uniform", "population-rate", "nash-mixed"}
+    assert "simulated failure" in (out / "errors.txt").read_text()
+
+
+def test_data_list_shows_location(data_root, capsys):
+    assert cli.main(["data", "list", "--data-dir", str(data_root)]) == 0
+    out = capsys.readouterr().out
+    assert str(data_root) in out and "akata2025_repeated_games: present" in out

@@ -1,0 +1,72 @@
+"""The scorer against the straightforward full-logits computation, on tiny models built here."""
+
+import math
+
+import pytest
+import torch
+from transformers import Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM
+
+from predictors.llm.scorer import ScoreRequest, Scorer
+
+
+def _llama():
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
+    return LlamaForCausalLM(cfg).eval()
+
+
+def _gemma():
+    torch.manual_seed(0)
+    cfg = Gemma3TextConfig(vocab_size=101, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=1, head_dim=8, sliding_window=8,
+                           max_position_embeddings=128, final_logit_softcapping=5.0)
+    return Gemma3ForCausalLM(cfg).eval()
+
+
+def _requests(vocab, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    reqs = []
+    for n in (5, 17, 9, 30, 12, 3):
+        prompt = tuple(torch.randint(1, vocab, (n,), generator=g).tolist())
+        if n % 2:  # single-token options
+            options = ((7,), (11,), (13,))
+        else:  # multi-token options sharing a first token
+            options = ((7, 8), (7, 9, 10), (12,))
+        reqs.append(ScoreRequest(prompt, options))
+    return reqs
+
+
+@torch.inference_mode()
+def _reference(model, req):
+    """One forward pass per option over prompt + option, full logits, no padding."""
+    out = []
+    for opt in req.options:
+        ids = torch.tensor([req.prompt_ids + opt])
+        lp = torch.log_softmax(model(input_ids=ids).logits[0].float(), -1)
+        n = len(req.prompt_ids)
+        out.append(sum(float(lp[n - 1 + i, t]) for i, t in enumerate(opt)))
+    return out
+
+
+@pytest.mark.parametrize("build", [_llama, _gemma], ids=["llama", "gemma3-softcap"])
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_scorer_equals_full_forward(build, batch_size):
+    model = build()
+    reqs = _requests(model.config.vocab_size)
+    got = Scorer(model, "cpu", batch_size=batch_size, progress=False).score(reqs)
+    for req, res in zip(reqs, got):
+        ref = _reference(model, req)
+        assert res.logprobs == pytest.approx(ref, abs=1e-4)
+        z = sum(math.exp(x) for x in ref)
+        assert res.probs == pytest.approx([math.exp(x) / z for x in ref], abs=1e-5)
+        assert res.mass == pytest.approx(z, rel=1e-4)
+        assert sum(res.probs) == pytest.approx(1.0)
+
+
+def test_scorer_rejects_empty_inputs():
+    model = _llama()
+    with pytest.raises(ValueError, match="empty prompt"):
+        Scorer(model, progress=False).score([ScoreRequest((), ((1,),))])
+    with pytest.raises(ValueError, match="no tokens"):
+        Scorer(model, progress=False).score([ScoreRequest((1, 2), ((),))])
