@@ -70,3 +70,66 @@ def test_scorer_rejects_empty_inputs():
         Scorer(model, progress=False).score([ScoreRequest((), ((1,),))])
     with pytest.raises(ValueError, match="no tokens"):
         Scorer(model, progress=False).score([ScoreRequest((1, 2), ((),))])
+
+
+@pytest.mark.parametrize("build", [_llama, _gemma], ids=["llama", "gemma3-sliding-softcap"])
+@pytest.mark.parametrize("max_nodes", [8, 40, 4096])
+def test_trie_engine_equals_full_forward(build, max_nodes):
+    """Shared prefixes, sliding windows (window 8 < prompt length) and chunking change nothing."""
+    from predictors.llm.engine import TrieEngine
+
+    model = build()
+    reqs = _requests(model.config.vocab_size)
+    long = reqs[3]
+    reqs += [ScoreRequest(long.prompt_ids[:20], long.options),  # a prefix of another prompt
+             ScoreRequest(long.prompt_ids[:20] + (5, 6, 7), reqs[1].options),  # a branch off it
+             reqs[0]]  # a duplicate
+    engine = TrieEngine(model, "cpu", max_nodes=max_nodes, batch_nodes=100, progress=False, self_check=False)
+    got = engine.score(reqs)
+    for req, res in zip(reqs, got):
+        ref = _reference(model, req)
+        assert res.logprobs == pytest.approx(ref, abs=1e-4)
+        assert res.mass == pytest.approx(sum(math.exp(x) for x in ref), rel=1e-4)
+    if max_nodes == 4096:  # everything fits in one chunk: each distinct prefix ran once
+        distinct = {req.prompt_ids[:i] + o[:j] for req in reqs for o in req.options
+                    for j in range(len(o)) for i in [len(req.prompt_ids)]}
+        assert engine.stats["tokens"] < sum(len(s) for s in distinct)
+
+
+def test_trie_engine_option_rows_only():
+    from predictors.llm.engine import TrieEngine
+
+    model = _llama()
+    reqs = [r for r in _requests(model.config.vocab_size) if all(len(o) == 1 for o in r.options)]
+    got = TrieEngine(model, need_mass=False, progress=False, self_check=False).score(reqs)
+    for req, res in zip(reqs, got):
+        ref = _reference(model, req)
+        z = sum(math.exp(x) for x in ref)
+        assert res.probs == pytest.approx([math.exp(x) / z for x in ref], abs=1e-5)
+        assert math.isnan(res.mass)
+
+
+def test_chunks_share_prefixes_and_respect_the_size_limit():
+    from predictors.llm.engine import build_chunks
+
+    seqs = [(1, 2, 3, 4), (1, 2, 3, 5), (1, 2, 6), (7,), (1, 2, 3, 4)]
+    [chunk] = build_chunks(seqs, max_nodes=100)
+    assert chunk.size == 7  # 1-2-3-4, 5, 6, 7
+    anc = chunk.ancestors()
+    node_of = {seq: node for node, seq in chunk.reads}
+    assert anc[node_of[(1, 2, 3, 5)]].sum() == 4 and anc[node_of[(7,)]].sum() == 1
+    assert all(c.size <= 4 for c in build_chunks(seqs, max_nodes=4))
+
+
+def test_engine_falls_back_when_the_model_ignores_the_tree_mask(monkeypatch):
+    from predictors.llm import engine as engine_mod
+
+    model = _llama()
+    reqs = _requests(model.config.vocab_size)
+    eng = engine_mod.TrieEngine(model, progress=False)
+    monkeypatch.setattr(eng, "_masks", lambda anc, depth: None)  # as if the model built a plain causal mask
+    with pytest.warns(RuntimeWarning, match="engine disabled"):
+        got = eng.score(reqs)
+    assert eng.fallback
+    for req, res in zip(reqs, got):
+        assert res.logprobs == pytest.approx(_reference(model, req), abs=1e-4)

@@ -16,7 +16,10 @@ from envs.records import DecisionPoint
 from envs.registry import get_family
 from predictors.base import Prediction, Predictor
 from predictors.llm import formats, models
+from predictors.llm.engine import TrieEngine
 from predictors.llm.scorer import ScoreRequest, Scorer
+
+ENGINES = ("trie", "simple")
 
 
 def pick_device(device: str = "auto") -> str:
@@ -28,11 +31,23 @@ def pick_device(device: str = "auto") -> str:
 
 
 class LLMPredictor(Predictor):
-    """Scores decisions with a causal language model (loaded lazily, on first use)."""
+    """Scores decisions with a causal language model (loaded lazily, on first use).
+
+    ``engine="trie"`` (default) shares every common token prefix between prompts
+    (see ``predictors.llm.engine``); ``engine="simple"`` runs each prompt on its own
+    (``batch_size`` prompts per forward pass) — the reference path.
+    """
+
+    #: the runner hands over this many decisions at once: the more, the more prefixes are shared
+    batch_size = 100_000
 
     def __init__(self, model: str, kind: str | None = None, format: str = "auto",
-                 stub: str = formats.DEFAULT_STUB, batch_size: int = 8, device: str = "auto",
+                 stub: str = formats.DEFAULT_STUB, engine: str = "trie", batch_size: int = 8,
+                 max_nodes: int = 1024, batch_tokens: int = 4096, device: str = "auto",
                  name: str | None = None, progress: bool = True):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
+        self.engine, self.max_nodes, self.batch_tokens = engine, max_nodes, batch_tokens
         self.source = models.resolve(model, kind)  # fails now, before any weights load, if the spec is bad
         self.format = formats.choose_format(format, self.source.kind)
         self.stub, self.forward_batch, self.device_request = stub, batch_size, device
@@ -50,7 +65,11 @@ class LLMPredictor(Predictor):
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         self._tok, self._model = models.load(self.source, dtype=dtype, device=self.device)
         pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
-        self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
+        if self.engine == "trie":
+            self._scorer = TrieEngine(self._model, self.device, self.max_nodes, self.batch_tokens, pad,
+                                      progress=self.progress)
+        else:
+            self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
 
     def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
         """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
@@ -91,4 +110,5 @@ class LLMPredictor(Predictor):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "model": self.source.spec, "hf_id": self.source.hf_id,
                 "kind": self.source.kind, "format": self.format, "stub": self.stub,
-                "batch_size": self.forward_batch, "device": self.device or self.device_request}
+                "engine": self.engine, "batch_size": self.forward_batch,
+                "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens, "device": self.device or self.device_request}
