@@ -22,8 +22,8 @@ class Family:
     load: Callable[[Path], tuple[list[Trajectory], LoadReport]]
     make_env: Callable[[Trajectory], object]
     description: str
-    #: the decision told in words (rules, history, question) for language-model predictors
-    prompt: Callable[[DecisionPoint], str] | None = None
+    #: the decision told in words, as named parts (rules, history, question, ...) for prompt templates
+    prompt: Callable[[DecisionPoint], dict[str, str]] | None = None
     #: the text a model writes after the answer stub to choose an action
     option_text: Callable[[str], str] = str
 
@@ -47,7 +47,7 @@ def _register_builtin() -> None:
 
     register(Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), RepeatedMatrixEnv.from_trajectory,
                     "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)",
-                    prompt=lambda dp: prompt.render(dp)["body"], option_text=prompt.option_text))
+                    prompt=prompt.render, option_text=prompt.option_text))
 
 
 _register_builtin()

@@ -37,6 +37,9 @@ class Predictor:
     def fit(self, decisions: Sequence[DecisionPoint]) -> None:
         """Learn from the run's decisions (default: nothing to learn)."""
 
+    def validate(self, decisions: Sequence[DecisionPoint]) -> None:
+        """Fail fast (before any model loads) if this predictor cannot handle these decisions."""
+
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
         raise NotImplementedError
 

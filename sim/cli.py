@@ -95,13 +95,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from predictors.llm.formats import FormatError
     from predictors.llm.models import ModelNotFound
+    from predictors.llm.variants import VariantError
     from sim.config import ConfigError
     from sim.datasets import DatasetError
 
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetError, ModelNotFound, FormatError) as exc:
+    except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError) as exc:
         print(f"gamereplay: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

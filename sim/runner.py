@@ -121,6 +121,8 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     decisions = [dp for dp in all_decisions if dp.trajectory_id in chosen]
     write_decisions(decisions, out / "decisions.jsonl")
     log(f"{len(decisions)} decisions from {len(chosen)} games to score with {len(predictors)} predictors")
+    for pred in predictors:  # e.g. a prompt template naming a part this family lacks: fail before loading
+        pred.validate(decisions)
     timings = {"load_and_replay_s": time.perf_counter() - t0}
 
     rows: list[dict] = []

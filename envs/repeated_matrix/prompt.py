@@ -57,9 +57,15 @@ def question_text(dp: DecisionPoint) -> str:
 
 
 def render(dp: DecisionPoint) -> dict[str, str]:
-    """The decision in words: rules, the rounds played so far, and the question."""
-    parts = [rules_text(dp), history_text(dp), question_text(dp)]
-    return {"body": "\n\n".join(p for p in parts if p)}
+    """The decision in words, as named parts a prompt template puts together.
+
+    ``rules``: the game and its payoffs; ``history``: one sentence per finished round
+    (empty in round 1); ``question``: the round and the choice to make; ``options``:
+    the option names, for templates that ask their own question.
+    """
+    a, b = dp.legal_actions
+    return {"rules": rules_text(dp), "history": history_text(dp), "question": question_text(dp),
+            "round": str(dp.round), "options": f"Option {a} or Option {b}"}
 
 
 def option_text(action: str) -> str:

@@ -120,14 +120,14 @@ def _window(model) -> tuple[list[str] | None, int | None]:
 class TrieEngine:
     """Exact option scoring with shared prefixes; same interface as ``Scorer``."""
 
-    def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int = 1024,
+    def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int = 1536,
                  batch_nodes: int = 4096, pad_id: int = 0, need_mass: bool = True, progress: bool = True,
                  self_check: bool = True):
         self.model, self.device = model, torch.device(device)
         self.max_nodes, self.batch_nodes, self.pad_id = max_nodes, batch_nodes, pad_id
         self.need_mass, self.progress, self.self_check = need_mass, progress, self_check
         self.fallback: str | None = None
-        self.stats = {"tokens": 0, "chunks": 0, "sequences": 0}
+        self.stats = {"tokens": 0, "chunks": 0, "sequences": 0, "head_rows": 0, "attention_cells": 0}
         self._layer_types, self._window = _window(model)
 
     # -- the packed forward pass ------------------------------------------------------------
@@ -188,6 +188,8 @@ class TrieEngine:
                 for t, v in zip(toks, logit.tolist()):
                     read_lp[(seq, t)] = v
         self.stats["tokens"] += int(sum(c.size for c in chunks))
+        self.stats["head_rows"] += len(seqs)
+        self.stats["attention_cells"] += b * width * width
         self.stats["chunks"] += len(chunks)
 
     # -- public -----------------------------------------------------------------------------
@@ -214,8 +216,12 @@ class TrieEngine:
         targets: dict = {}
         for _, _, seq, t in reads:
             targets.setdefault(seq, set()).add(t)
-        bar = tqdm(total=sum(c.size for c in chunks), desc=desc, unit="tok", unit_scale=True,
-                   disable=not self.progress)
+        waiting: dict = {}  # sequence -> requests that read it; a request is done when all its reads are
+        left = [0] * len(requests)
+        for i, _, seq, _ in reads:
+            waiting.setdefault(seq, []).append(i)
+            left[i] += 1
+        bar = tqdm(total=len(requests), desc=desc, unit="decision", disable=not self.progress)
         start = 0
         while start < len(chunks):
             batch = [chunks[start]]
@@ -231,7 +237,13 @@ class TrieEngine:
                 self.batch_nodes = max(chunks[start].size, self.batch_nodes // 2)
                 continue
             start += len(batch)
-            bar.update(sum(c.size for c in batch))
+            finished = 0
+            for c in batch:
+                for _, seq in c.reads:
+                    for i in waiting[seq]:
+                        left[i] -= 1
+                        finished += left[i] == 0
+            bar.update(finished)
         bar.close()
         sums = [[0.0] * len(r.options) for r in requests]
         for i, k, seq, t in reads:

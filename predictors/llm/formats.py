@@ -1,18 +1,19 @@
-"""Prompt formats: how a family's decision text is wrapped for a model.
+"""Prompt formats: how a variant's text is wrapped for a model.
 
-- ``plain``: the text as a document followed by the answer stub — for base models.
-- ``chat``: the text as the user's turn of the model's own chat template, then the
-  answer stub as the start of the assistant's reply — for aligned models.
+- ``plain``: a document — the system text (if any), the body, then the answer stub.
+  For base models.
+- ``chat``: the model's own chat template (system turn if any, the body as the user
+  turn, the assistant turn opened), then the answer stub. For aligned models.
 - ``auto``: ``chat`` for aligned models, ``plain`` otherwise.
 
-The default answer stub is a partial JSON object, ``{"decision": "``, so the next
-token is the decision itself.
+Cross-controls: ``format: plain`` on an aligned model, and ``format: chat`` with
+``chat_template_from: <partner model>`` on a base model, which renders the partner's
+chat template as text and tokenises it with the base model's own tokenizer.
 """
 
 from __future__ import annotations
 
 FORMATS = ("auto", "plain", "chat")
-DEFAULT_STUB = '{"decision": "'
 
 
 class FormatError(ValueError):
@@ -27,15 +28,17 @@ def choose_format(fmt: str, kind: str) -> str:
     return fmt
 
 
-def render(body: str, fmt: str, tokenizer, stub: str = DEFAULT_STUB) -> tuple[str, bool]:
+def render(body: str, system: str, fmt: str, tokenizer, stub: str, template_tokenizer=None) -> tuple[str, bool]:
     """(prompt text, whether the tokenizer should add its special tokens when encoding it)."""
     if fmt == "plain":
-        return f"{body}\nA: {stub}", True
+        head = f"{system}\n\n" if system else ""
+        return f"{head}{body}\n\n{stub}", True
     if fmt == "chat":
-        if not getattr(tokenizer, "chat_template", None):
-            raise FormatError("format 'chat' needs a tokenizer with a chat template; this model has none "
-                              "(use format: plain)")
-        text = tokenizer.apply_chat_template([{"role": "user", "content": body}], tokenize=False,
-                                             add_generation_prompt=True)
+        tt = template_tokenizer or tokenizer
+        if not getattr(tt, "chat_template", None):
+            raise FormatError("format 'chat' needs a chat template; this model has none (use format: plain, "
+                              "or chat_template_from: <a model with one>)")
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": body}]
+        text = tt.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return text + stub, False  # the template already holds any BOS token
     raise FormatError(f"unknown prompt format {fmt!r}")

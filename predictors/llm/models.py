@@ -134,3 +134,15 @@ def load(src: ModelSource, dtype=None, device: str = "cpu"):
         model = AutoModelForCausalLM.from_pretrained(src.location, dtype=dtype)
     model.to(device).eval()
     return tok, model
+
+
+def load_tokenizer(src: ModelSource):
+    """Only the tokenizer (e.g. to borrow a partner model's chat template)."""
+    from transformers import AutoTokenizer
+
+    if src.gguf_file:
+        cached = _converted_dir(src)
+        if (cached / "tokenizer_config.json").exists():
+            return AutoTokenizer.from_pretrained(cached)
+        return AutoTokenizer.from_pretrained(src.location, gguf_file=src.gguf_file)
+    return AutoTokenizer.from_pretrained(src.location)

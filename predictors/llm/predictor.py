@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from envs.records import DecisionPoint
 from envs.registry import get_family
 from predictors.base import Prediction, Predictor
-from predictors.llm import formats, models
+from predictors.llm import formats, models, variants
 from predictors.llm.engine import TrieEngine
 from predictors.llm.scorer import ScoreRequest, Scorer
 
@@ -41,16 +41,22 @@ class LLMPredictor(Predictor):
     #: the runner hands over this many decisions at once: the more, the more prefixes are shared
     batch_size = 100_000
 
-    def __init__(self, model: str, kind: str | None = None, format: str = "auto",
-                 stub: str = formats.DEFAULT_STUB, engine: str = "trie", batch_size: int = 8,
-                 max_nodes: int = 1024, batch_tokens: int = 4096, device: str = "auto",
+    def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
+                 chat_template_from: str | None = None, engine: str = "trie", batch_size: int = 8,
+                 max_nodes: int = 1536, batch_tokens: int = 4096, device: str = "auto",
                  name: str | None = None, progress: bool = True):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
         self.engine, self.max_nodes, self.batch_tokens = engine, max_nodes, batch_tokens
         self.source = models.resolve(model, kind)  # fails now, before any weights load, if the spec is bad
         self.format = formats.choose_format(format, self.source.kind)
-        self.stub, self.forward_batch, self.device_request = stub, batch_size, device
+        self.variant = variants.load_variant(prompt)
+        self.template_source = models.resolve(chat_template_from) if chat_template_from else None
+        if self.template_source is not None and self.format != "chat":
+            raise formats.FormatError("chat_template_from needs format: chat")
+        self.forward_batch, self.device_request = batch_size, device
+        self._template_tok = None
+        self._adds_bos: bool | None = None
         self.name = name or model
         self.progress = progress
         self._tok = self._model = self._scorer = None
@@ -64,6 +70,8 @@ class LLMPredictor(Predictor):
         self.device = pick_device(self.device_request)
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         self._tok, self._model = models.load(self.source, dtype=dtype, device=self.device)
+        if self.template_source is not None:
+            self._template_tok = models.load_tokenizer(self.template_source)
         pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
         if self.engine == "trie":
             self._scorer = TrieEngine(self._model, self.device, self.max_nodes, self.batch_tokens, pad,
@@ -71,20 +79,50 @@ class LLMPredictor(Predictor):
         else:
             self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
 
+    def validate(self, decisions: Sequence[DecisionPoint]) -> None:
+        """Render the prompt body of one decision per family: template errors surface before loading."""
+        seen = set()
+        for dp in decisions:
+            if dp.family not in seen:
+                seen.add(dp.family)
+                family = get_family(dp.family)
+                if family.prompt is None:
+                    raise ValueError(f"game family {dp.family!r} has no prompt renderer")
+                self.variant.body(family.prompt(dp))
+
+    def _ids(self, text: str, special: bool) -> list[int]:
+        """Token ids; a chat-formatted text gets the model's BOS if its tokenizer uses one and the
+        template did not write it (a borrowed template, in a cross-control, knows another BOS)."""
+        ids = self._tok(text, add_special_tokens=special)["input_ids"]
+        bos = self._tok.bos_token_id
+        if not special and bos is not None and (not ids or ids[0] != bos):
+            if self._adds_bos is None:
+                self._adds_bos = self._tok("x", add_special_tokens=True)["input_ids"][:1] == [bos]
+            if self._adds_bos:
+                ids = [bos] + ids
+        return ids
+
     def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
         """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
         family = get_family(dp.family)
         if family.prompt is None:
             raise ValueError(f"game family {dp.family!r} has no prompt renderer")
-        text, special = formats.render(family.prompt(dp), self.format, self._tok, self.stub)
-        prompt_ids = self._tok(text, add_special_tokens=special)["input_ids"]
+        body = self.variant.body(family.prompt(dp))
+        # A stub ending in spaces ("Answer: Option ") would leave a lone space token that BPE
+        # tokenizers never produce before a word: the spaces go with the option instead (" J").
+        stub = self.variant.stub.rstrip(" ")
+        lead = self.variant.stub[len(stub):]
+        text, special = formats.render(body, self.variant.system, self.format, self._tok, stub,
+                                       self._template_tok)
+        prompt_ids = self._ids(text, special)
         options, notes = [], []
         for a in dp.legal_actions:
-            full = self._tok(text + family.option_text(a), add_special_tokens=special)["input_ids"]
+            option = lead + family.option_text(a)
+            full = self._ids(text + option, special)
             if full[: len(prompt_ids)] == prompt_ids and len(full) > len(prompt_ids):
                 cont = full[len(prompt_ids):]
             else:  # the option merges with the end of the prompt: score its own tokens instead
-                cont = self._tok(family.option_text(a), add_special_tokens=False)["input_ids"]
+                cont = self._tok(option, add_special_tokens=False)["input_ids"]
                 notes.append(f"option {a!r} does not tokenise separately from the prompt")
             options.append(tuple(cont))
         firsts = [o[0] for o in options]
@@ -109,6 +147,9 @@ class LLMPredictor(Predictor):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "model": self.source.spec, "hf_id": self.source.hf_id,
-                "kind": self.source.kind, "format": self.format, "stub": self.stub,
+                "kind": self.source.kind, "format": self.format,
+                "chat_template_from": self.template_source.spec if self.template_source else None,
+                "prompt": {"name": self.variant.name, "source": self.variant.source, "template": self.variant.template,
+                           "system": self.variant.system, "stub": self.variant.stub},
                 "engine": self.engine, "batch_size": self.forward_batch,
                 "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens, "device": self.device or self.device_request}

@@ -63,11 +63,15 @@ def _softcap(model) -> float | None:
 
 
 def read_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                  rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    """Log-softmax over the vocabulary at (row, col) positions only, in float32."""
+                  rows: torch.Tensor, cols: torch.Tensor, full_logits: bool = False) -> torch.Tensor:
+    """Log-softmax over the vocabulary at (row, col) positions, in float32.
+
+    The head runs only at those positions unless ``full_logits`` (the model's own
+    forward, logits everywhere — what a straightforward implementation does).
+    """
     body = getattr(model, model.base_model_prefix, None)
     head = model.get_output_embeddings()
-    if body is None or head is None:
+    if full_logits or body is None or head is None:
         logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[rows, cols].float()
     else:
         hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -82,9 +86,10 @@ class Scorer:
     """Scores ScoreRequests with one causal LM."""
 
     def __init__(self, model, device: str | torch.device = "cpu", batch_size: int = 8, pad_id: int = 0,
-                 progress: bool = True):
+                 progress: bool = True, full_logits: bool = False):
         self.model, self.device, self.batch_size, self.pad_id = model, torch.device(device), batch_size, pad_id
-        self.progress = progress
+        self.progress, self.full_logits = progress, full_logits
+        self.stats = {"tokens": 0, "head_rows": 0, "forwards": 0, "attention_cells": 0}
 
     @torch.inference_mode()
     def _run(self, batch: list[_Item], out: list[list[float]]) -> None:
@@ -98,7 +103,12 @@ class Scorer:
             rows += [b] * len(it.positions)
             cols += list(it.positions)
         lp = read_logprobs(self.model, ids.to(self.device), mask.to(self.device),
-                           torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device)).cpu()
+                           torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device),
+                           self.full_logits).cpu()
+        self.stats["tokens"] += int(mask.sum())
+        self.stats["head_rows"] += int(mask.sum()) if self.full_logits else len(rows)
+        self.stats["forwards"] += 1
+        self.stats["attention_cells"] += len(batch) * width * width
         j = 0
         for it in batch:
             for targets in it.targets:
