@@ -10,6 +10,13 @@ Both learn only from *other* participants: ``fit`` counts every decision, and
   trembling with the rate at which other people did *not* copy; in round 1
   (nothing to copy) it falls back to the population rate.
 - ``Uniform``: every legal action equally likely (the chance level).
+
+A property of leave-one-out rates worth knowing when reading per-cell metrics:
+within one (game, round) cell the population rate of a person who chose J is
+(k-1+a)/(n-1+2a) and of one who chose F is (k+a)/(n-1+2a), so *within a cell* it is
+perfectly anti-correlated with the choice (Pearson r = -1).  That is the price of
+never seeing the person being predicted, not a bug; compare it across cells
+(pooled rows) or by log-loss.
 """
 
 from __future__ import annotations
