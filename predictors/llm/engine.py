@@ -258,8 +258,9 @@ class TrieEngine:
         return results
 
     def _check(self, requests: Sequence[ScoreRequest]) -> bool:
-        """Compare the engine with the straightforward path on a few requests."""
-        sample = list(requests[:3])
+        """Compare the engine with the straightforward path on the shortest, a middle and the longest request."""
+        order = sorted(range(len(requests)), key=lambda i: len(requests[i].prompt_ids))
+        sample = [requests[i] for i in sorted({order[0], order[len(order) // 2], order[-1]})]
         ref = Scorer(self.model, self.device, batch_size=1, pad_id=self.pad_id, progress=False).score(sample)
         got = self._score(sample, "self-check")
         return all(max(abs(a - b) for a, b in zip(g.probs, r.probs)) < 1e-3 for g, r in zip(got, ref))
