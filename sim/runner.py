@@ -108,10 +108,14 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     participants = limit if limit is not None else config.participants
-    resolved = {**config.to_dict(), "resolved": {
-        "config_file": config.source, "data_dir": str(resolve_data_dir(data_dir)), "participants": participants,
-        "predictors": [p.describe() for p in predictors], "versions": _versions()}}
-    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+
+    def write_manifest() -> None:  # again at the end, when devices and fallbacks are known
+        resolved = {**config.to_dict(), "resolved": {
+            "config_file": config.source, "data_dir": str(resolve_data_dir(data_dir)), "participants": participants,
+            "predictors": [p.describe() for p in predictors], "versions": _versions()}}
+        (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+
+    write_manifest()
 
     trajectories, report = family.load(folder)
     (out / "data_report.txt").write_text(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues) + "\n")
@@ -155,6 +159,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
         plot_by_round(metrics, out / "metrics_by_round.png")
     timings["total_s"] = time.perf_counter() - t0
+    write_manifest()
     (out / "timings.json").write_text(json.dumps(timings, indent=2))
     return RunResult(out, decisions, predictions, metrics, errors, timings)
 

@@ -152,4 +152,5 @@ class LLMPredictor(Predictor):
                 "prompt": {"name": self.variant.name, "source": self.variant.source, "template": self.variant.template,
                            "system": self.variant.system, "stub": self.variant.stub},
                 "engine": self.engine, "batch_size": self.forward_batch,
-                "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens, "device": self.device or self.device_request}
+                "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens,
+                "engine_fallback": getattr(self._scorer, "fallback", None), "device": self.device or self.device_request}
