@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,15 +120,17 @@ def load(src: ModelSource, dtype=None, device: str = "cpu"):
             for cfg in (model.config, getattr(model.config, "text_config", None)):
                 if cfg is not None and hasattr(cfg, "quantization_config"):
                     delattr(cfg, "quantization_config")
-            model.save_pretrained(tmp)
-            tok.save_pretrained(tmp)
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.replace(tmp, cached)
-            except OSError:  # another process won the race; use its copy
-                import shutil
+            import shutil
 
+            try:
+                model.save_pretrained(tmp)
+                tok.save_pretrained(tmp)
+                os.replace(tmp, cached)
+            except OSError as exc:  # a read-only cache, a full disk, or another process won the race
                 shutil.rmtree(tmp, ignore_errors=True)
+                if not (cached / "config.json").exists():
+                    warnings.warn(f"could not cache the converted weights in {cached} ({exc}); the GGUF file "
+                                  "will be converted again next time (set GAMEREPLAY_MODEL_CACHE)", RuntimeWarning)
             model = model.to(dtype)
     else:
         tok = AutoTokenizer.from_pretrained(src.location)
