@@ -55,19 +55,21 @@ def metrics_table(predictions: pd.DataFrame, by: tuple[str, ...] = ("family", "g
         rows.append({**dict(zip(["predictor", *by, "round"], keys)), **summarise(g)})
     for keys, g in predictions.groupby(["predictor", *by], sort=True):
         rows.append({**dict(zip(["predictor", *by], keys)), "round": "all", **summarise(g)})
-    for pred, g in predictions.groupby("predictor", sort=True):
-        rows.append({"predictor": pred, **{k: "all" for k in by}, "round": "all", **summarise(g)})
+    if by:  # with no grouping columns the rows above are already the pooled ones
+        for pred, g in predictions.groupby("predictor", sort=True):
+            rows.append({"predictor": pred, **{k: "all" for k in by}, "round": "all", **summarise(g)})
     out = pd.DataFrame(rows, columns=["predictor", *by, "round", *METRICS])
     out["round"] = out["round"].astype(str)
     return out
 
 
+def round_pivot(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rounds as rows (numeric order, then ``all``), predictors as columns, from a ``metrics_table``."""
+    t = table.pivot(index="round", columns="predictor", values=metric)
+    order = sorted((r for r in t.index if r != "all"), key=int) + ["all"]
+    return t.loc[order].rename_axis(index="round", columns=None)
+
+
 def pooled_round_table(predictions: pd.DataFrame, metric: str = "pearson_r") -> pd.DataFrame:
     """Rounds (pooled over games) as rows, predictors as columns — the table the CLI prints."""
-    rows = {}
-    for (pred, rnd), g in predictions.groupby(["predictor", "round"], sort=True):
-        rows.setdefault(str(rnd), {})[pred] = summarise(g)[metric]
-    for pred, g in predictions.groupby("predictor", sort=True):
-        rows.setdefault("all", {})[pred] = summarise(g)[metric]
-    order = sorted((k for k in rows if k != "all"), key=int) + ["all"]
-    return pd.DataFrame([rows[k] for k in order], index=pd.Index(order, name="round"))
+    return round_pivot(metrics_table(predictions, by=()), metric)

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         g = gflop(scorer.stats, shape)
         rows.append((name, secs, len(requests) / secs, scorer.stats["tokens"], g, g / secs))
 
-    print(f"\n| path | seconds | decisions/s | tokens through the model | GFLOP | GFLOP/s | matmul peak GFLOP/s |")
+    print("\n| path | seconds | decisions/s | tokens through the model | GFLOP | GFLOP/s | matmul peak GFLOP/s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, secs, dps, toks, g, gps in rows:
         print(f"| {name} | {secs:.1f} | {dps:.2f} | {toks:,} | {g:,.0f} | {gps:.0f} | {peak:.0f} |")

@@ -66,15 +66,17 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
 
     if not isinstance(raw, dict):
         raise fail("expected a mapping at the top level")
-    unknown = set(raw) - _TOP
-    if unknown:
-        raise fail(f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_TOP))})")
+    def reject_unknown(mapping: dict, allowed, where: str) -> None:
+        unknown = sorted(set(mapping) - set(allowed), key=str)
+        if unknown:
+            what = f"{where}{unknown[0]}: unknown key" if where else f"unknown key {unknown[0]!r}"
+            raise fail(f"{what} (allowed: {', '.join(sorted(allowed))})")
+
+    reject_unknown(raw, _TOP, "")
     data = raw.get("data")
     if not isinstance(data, dict):
         raise fail("'data' must be a mapping with at least 'family'")
-    unknown = set(data) - _DATA
-    if unknown:
-        raise fail(f"data.{sorted(unknown)[0]}: unknown key (allowed: {', '.join(sorted(_DATA))})")
+    reject_unknown(data, _DATA, "data.")
     family = data.get("family")
     if family not in FAMILIES:
         raise fail(f"data.family: unknown game family {family!r} (known: {', '.join(sorted(FAMILIES))})")
@@ -96,10 +98,7 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         if t not in PREDICTOR_TYPES:
             raise fail(f"predictors[{i}].type: unknown predictor type {t!r} "
                        f"(known: {', '.join(sorted(PREDICTOR_TYPES))})")
-        allowed = allowed_keys(t)
-        for k in p:
-            if k != "type" and k not in allowed:
-                raise fail(f"predictors[{i}].{k}: unknown key for type {t!r} (allowed: {', '.join(allowed)})")
+        reject_unknown(p, ["type", *allowed_keys(t)], f"predictors[{i}].")
         if t == "llm" and not isinstance(p.get("model"), str):
             raise fail(f"predictors[{i}].model: an llm predictor needs a model (alias, Hugging Face id or path)")
         label = p.get("name") or p.get("model") or t

@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
-from analysis.metrics import metrics_table, pooled_round_table
+from analysis.metrics import metrics_table, round_pivot
 from envs.records import DecisionPoint, Trajectory
 from envs.registry import get_family
 from envs.replay import replay_all
@@ -168,9 +168,10 @@ def format_tables(predictions: pd.DataFrame) -> str:
     """The per-round tables the CLI prints: Pearson r and accuracy, rounds × predictors."""
     if predictions.empty:
         return "(no predictions)"
+    pooled = metrics_table(predictions, by=())  # every metric, rounds pooled over games, computed once
     parts = []
     for metric in ("pearson_r", "accuracy", "log_loss", "mean_mass"):
-        t = pooled_round_table(predictions, metric)
+        t = round_pivot(pooled, metric)
         if t.isna().all().all():
             continue
         parts.append(f"{metric} by round (all games pooled)\n" + t.to_string(float_format=lambda x: f"{x:.3f}"))

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from sim import cli
-from sim.config import ConfigError, load, parse
+from sim.config import ConfigError, load
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINES = [{"type": "uniform"}, {"type": "population-rate"}, {"type": "reciprocity"},

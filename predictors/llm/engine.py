@@ -25,7 +25,6 @@ of every run and falls back to that path (with a warning) if they disagree.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Sequence
@@ -34,7 +33,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from predictors.llm.scorer import ScoreRequest, ScoreResult, Scorer, _softcap
+from predictors.llm.scorer import (ScoreRequest, ScoreResult, Scorer, apply_softcap, check_requests,
+                                   results_from_sums, softcap)
 
 
 def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
@@ -166,11 +166,9 @@ class TrieEngine:
                       attention_mask=self._masks(anc.to(dev), pos.to(dev))).last_hidden_state
         h = hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)]
         head = self.model.get_output_embeddings()
-        cap = _softcap(self.model)
+        cap = softcap(self.model)
         if full:
-            logits = head(h).float()
-            if cap:
-                logits = torch.tanh(logits / cap) * cap
+            logits = apply_softcap(head(h).float(), cap)
             lp = torch.log_softmax(logits, dim=-1)
             for j, seq in enumerate(seqs):  # keep only the option tokens' values, not whole rows
                 toks = sorted(targets[seq])
@@ -183,8 +181,7 @@ class TrieEngine:
                 logit = w @ h[j].float()
                 if getattr(head, "bias", None) is not None:
                     logit = logit + head.bias[toks].float()
-                if cap:
-                    logit = torch.tanh(logit / cap) * cap
+                logit = apply_softcap(logit, cap)
                 for t, v in zip(toks, logit.tolist()):
                     read_lp[(seq, t)] = v
         self.stats["tokens"] += int(sum(c.size for c in chunks))
@@ -194,13 +191,10 @@ class TrieEngine:
 
     # -- public -----------------------------------------------------------------------------
     def _reads(self, requests: Sequence[ScoreRequest]) -> list[tuple[int, int, tuple[int, ...], int]]:
+        check_requests(requests)
         out = []
         for i, r in enumerate(requests):
-            if not r.prompt_ids:
-                raise ValueError(f"request {i}: empty prompt")
             for k, opt in enumerate(r.options):
-                if not opt:
-                    raise ValueError(f"request {i}: an option has no tokens")
                 for j, t in enumerate(opt):
                     out.append((i, k, tuple(r.prompt_ids) + tuple(opt[:j]), t))
         return out
@@ -248,14 +242,7 @@ class TrieEngine:
         sums = [[0.0] * len(r.options) for r in requests]
         for i, k, seq, t in reads:
             sums[i][k] += read_lp[(seq, t)]
-        results = []
-        for s in sums:
-            m = max(s)
-            z = sum(math.exp(x - m) for x in s)
-            mass = sum(math.exp(x) for x in s) if full else math.nan
-            lps = tuple(s) if full else tuple(x - m - math.log(z) for x in s)
-            results.append(ScoreResult(lps, tuple(math.exp(x - m) / z for x in s), mass))
-        return results
+        return results_from_sums(sums, full)
 
     def _check(self, requests: Sequence[ScoreRequest]) -> bool:
         """Compare the engine with the straightforward path on the shortest, a middle and the longest request."""

@@ -24,6 +24,13 @@ from predictors.llm.scorer import ScoreRequest, Scorer
 ENGINES = ("trie", "simple")
 
 
+def _prompted_family(dp: DecisionPoint):
+    family = get_family(dp.family)
+    if family.prompt is None:
+        raise ValueError(f"game family {dp.family!r} has no prompt renderer")
+    return family
+
+
 class TokenisationWarning(UserWarning):
     """Options share their first token, or an option does not tokenise apart from the prompt."""
 
@@ -91,10 +98,7 @@ class LLMPredictor(Predictor):
         for dp in decisions:
             if dp.family not in seen:
                 seen.add(dp.family)
-                family = get_family(dp.family)
-                if family.prompt is None:
-                    raise ValueError(f"game family {dp.family!r} has no prompt renderer")
-                self.variant.body(family.prompt(dp))
+                self.variant.body(_prompted_family(dp).prompt(dp))
 
     def _ids(self, text: str, special: bool) -> list[int]:
         """Token ids; a chat-formatted text gets the model's BOS if its tokenizer uses one and the
@@ -110,9 +114,7 @@ class LLMPredictor(Predictor):
 
     def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
         """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
-        family = get_family(dp.family)
-        if family.prompt is None:
-            raise ValueError(f"game family {dp.family!r} has no prompt renderer")
+        family = _prompted_family(dp)
         body = self.variant.body(family.prompt(dp))
         # A stub ending in spaces ("Answer: Option ") would leave a lone space token that BPE
         # tokenizers never produce before a word: the spaces go with the option instead (" J").

@@ -39,13 +39,35 @@ class _Item:
     targets: tuple[tuple[tuple[int, int], ...], ...]  # per position: (option index, token id)
 
 
-def _items(requests: Sequence[ScoreRequest]) -> list[_Item]:
-    items = []
+def check_requests(requests: Sequence[ScoreRequest]) -> None:
+    """Every request needs a prompt and options of at least one token."""
     for i, r in enumerate(requests):
         if not r.prompt_ids:
             raise ValueError(f"request {i}: empty prompt")
         if any(len(o) == 0 for o in r.options):
             raise ValueError(f"request {i}: an option has no tokens")
+
+
+def results_from_sums(sums: Sequence[Sequence[float]], full: bool = True) -> list[ScoreResult]:
+    """ScoreResults from each request's per-option scores.
+
+    ``full``: the scores are log-probabilities (so the mass is their exp-sum); otherwise
+    they are logits comparable only among the options, and the mass is unknown (NaN).
+    """
+    results = []
+    for s in sums:
+        m = max(s)
+        z = sum(math.exp(x - m) for x in s)
+        lps = tuple(s) if full else tuple(x - m - math.log(z) for x in s)
+        mass = sum(math.exp(x) for x in s) if full else math.nan
+        results.append(ScoreResult(lps, tuple(math.exp(x - m) / z for x in s), mass))
+    return results
+
+
+def _items(requests: Sequence[ScoreRequest]) -> list[_Item]:
+    check_requests(requests)
+    items = []
+    for i, r in enumerate(requests):
         n = len(r.prompt_ids)
         if all(len(o) == 1 for o in r.options):
             items.append(_Item(i, r.prompt_ids, (n - 1,), (tuple((k, o[0]) for k, o in enumerate(r.options)),)))
@@ -56,10 +78,15 @@ def _items(requests: Sequence[ScoreRequest]) -> list[_Item]:
     return items
 
 
-def _softcap(model) -> float | None:
+def softcap(model) -> float | None:
+    """The model's final-logit soft-capping value (Gemma), if any."""
     cfg = model.config
     cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
     return getattr(cfg, "final_logit_softcapping", None)
+
+
+def apply_softcap(logits: torch.Tensor, cap: float | None) -> torch.Tensor:
+    return torch.tanh(logits / cap) * cap if cap else logits
 
 
 def read_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -75,10 +102,7 @@ def read_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
         logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[rows, cols].float()
     else:
         hidden = body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        logits = head(hidden[rows, cols]).float()
-        cap = _softcap(model)
-        if cap:
-            logits = torch.tanh(logits / cap) * cap
+        logits = apply_softcap(head(hidden[rows, cols]).float(), softcap(model))
     return torch.log_softmax(logits, dim=-1)
 
 
@@ -137,10 +161,4 @@ class Scorer:
             done_requests |= new
             bar.update(len(new))
         bar.close()
-        results = []
-        for s in sums:
-            m = max(s)
-            z = sum(math.exp(x - m) for x in s)
-            results.append(ScoreResult(tuple(s), tuple(math.exp(x - m) / z for x in s),
-                                       sum(math.exp(x) for x in s)))
-        return results
+        return results_from_sums(sums)
