@@ -26,6 +26,10 @@ class Family:
     prompt: Callable[[DecisionPoint], dict[str, str]] | None = None
     #: the text a model writes after the answer stub to choose an action
     option_text: Callable[[str], str] = str
+    #: the game's normative prediction for a decision: (probabilities, diagnostics)
+    normative: Callable[[DecisionPoint], tuple[dict[str, float], dict]] | None = None
+    #: named numbers describing a decision, for descriptive (fitted) baselines
+    features: Callable[[DecisionPoint], dict[str, float]] | None = None
 
 
 FAMILIES: dict[str, Family] = {}
@@ -47,7 +51,34 @@ def _register_builtin() -> None:
 
     register(Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), RepeatedMatrixEnv.from_trajectory,
                     "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)",
-                    prompt=prompt.render, option_text=prompt.option_text))
+                    prompt=prompt.render, option_text=prompt.option_text, normative=nash_rule))
+    for fam in glee_families():
+        register(fam)
+
+
+def nash_rule(dp: DecisionPoint) -> tuple[dict[str, float], dict]:
+    """Repeated matrix games: the stage game's (mixed where one exists) Nash equilibrium."""
+    from predictors.nash import NashPredictor
+
+    pred = NashPredictor("mixed").predict([dp])[0]
+    return dict(pred.probs), dict(pred.diagnostics)
+
+
+def glee_families() -> list[Family]:
+    """The three GLEE families, one shared environment class and loader each with its own rules."""
+    from envs.glee import DATASET as GLEE
+    from envs.glee import bargaining
+    from envs.glee.env import GleeEnv
+    from envs.glee.loader import load_family
+
+    out = []
+    for pkg, desc in ((bargaining, "GLEE bargaining: alternating offers with inflation, humans vs LLMs"),):
+        fmt = pkg.FORMAT
+        out.append(Family(fmt.family, GLEE, lambda folder, fmt=fmt: load_family(fmt, folder),
+                          lambda t, fmt=fmt: GleeEnv.for_trajectory(fmt.rules, t), desc,
+                          prompt=pkg.prompt.render, option_text=pkg.prompt.option_text,
+                          normative=pkg.normative.rule, features=pkg.normative.features))
+    return out
 
 
 _register_builtin()

@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Protocol
 
 from tqdm.auto import tqdm
 
-from envs.records import HUMAN, DecisionPoint, Trajectory
+from envs.records import DecisionPoint, Trajectory
 
 
 class ReplayableEnv(Protocol):
@@ -21,8 +21,9 @@ class ReplayableEnv(Protocol):
     def agent_iter(self, max_iter: int = ...) -> Iterable[str]: ...
     def last(self, observe: bool = True) -> tuple: ...
     def step(self, action) -> None: ...
-    def logged_action(self, agent: str) -> int: ...
-    def decision_point(self) -> DecisionPoint: ...
+    def logged_action(self, agent: str): ...
+    def is_scored_decision(self, agent: str) -> bool: ...
+    def decision_point(self, action) -> DecisionPoint: ...
 
 
 def replay(trajectory: Trajectory, make_env: Callable[[Trajectory], ReplayableEnv]) -> list[DecisionPoint]:
@@ -39,8 +40,8 @@ def replay(trajectory: Trajectory, make_env: Callable[[Trajectory], ReplayableEn
             action = env.logged_action(agent)
         except LookupError:  # the log ends early; the loader has flagged the trajectory
             break
-        if agent == HUMAN:
-            points.append(env.decision_point())
+        if env.is_scored_decision(agent):
+            points.append(env.decision_point(action))
         env.step(action)
     return points
 

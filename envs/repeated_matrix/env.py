@@ -139,7 +139,11 @@ class RepeatedMatrixEnv(AECEnv):
                 return self.game.actions.index(e.action)
         raise LookupError(f"{self.trajectory.trajectory_id}: no logged move for {agent} in round {self.round}")
 
-    def decision_point(self) -> DecisionPoint:
+    def is_scored_decision(self, agent: str) -> bool:
+        """Every human move is a scored decision in a repeated matrix game."""
+        return agent == HUMAN
+
+    def decision_point(self, action: int | None = None) -> DecisionPoint:
         """The human's current decision, with only the rounds already played as history."""
         traj = self.trajectory
         if traj is None:
