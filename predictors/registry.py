@@ -26,7 +26,9 @@ def _llm_params() -> list[str]:
 
 def _builtin() -> dict[str, tuple[Callable[..., Predictor], Callable[[], list[str]]]]:
     from predictors.baselines import PopulationRate, Reciprocity, Uniform
+    from predictors.feature_logit import FeatureLogit
     from predictors.nash import NashPredictor
+    from predictors.normative import NormativePredictor
 
     def params(cls) -> Callable[[], list[str]]:
         return lambda: [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
@@ -36,6 +38,8 @@ def _builtin() -> dict[str, tuple[Callable[..., Predictor], Callable[[], list[st
         "population-rate": (PopulationRate, params(PopulationRate)),
         "reciprocity": (Reciprocity, params(Reciprocity)),
         "nash": (NashPredictor, params(NashPredictor)),
+        "normative": (NormativePredictor, params(NormativePredictor)),
+        "feature-logit": (FeatureLogit, params(FeatureLogit)),
         "llm": (_llm, _llm_params),
     }
 

@@ -3,7 +3,7 @@
 ```yaml
 name: quickstart
 data:
-  family: repeated_matrix   # a registered game family
+  family: repeated_matrix   # a registered game family, or a list of them
   participants: 10          # optional: only the first N participants (file order)
   games: [PD, BoS]          # optional: only these games
 predictors:
@@ -35,13 +35,18 @@ class ConfigError(ValueError):
 @dataclass
 class RunConfig:
     name: str
-    family: str
+    family: str | list[str]
     predictors: list[dict[str, Any]]
     participants: int | None = None
     games: list[str] | None = None
     description: str = ""
     source: str = "<dict>"
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def families(self) -> list[str]:
+        """The configured families as a list (a single family is a list of one)."""
+        return [self.family] if isinstance(self.family, str) else list(self.family)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"family": self.family}
@@ -78,8 +83,12 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         raise fail("'data' must be a mapping with at least 'family'")
     reject_unknown(data, _DATA, "data.")
     family = data.get("family")
-    if family not in FAMILIES:
-        raise fail(f"data.family: unknown game family {family!r} (known: {', '.join(sorted(FAMILIES))})")
+    fams = family if isinstance(family, list) and family else [family]
+    for f in fams:
+        if not isinstance(f, str) or f not in FAMILIES:
+            raise fail(f"data.family: unknown game family {f!r} (known: {', '.join(sorted(FAMILIES))})")
+    if len(set(fams)) != len(fams):
+        raise fail(f"data.family: a family is listed twice in {fams}")
     participants = data.get("participants")
     if participants is not None and (not isinstance(participants, int) or isinstance(participants, bool)
                                      or participants < 1):

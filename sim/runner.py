@@ -102,8 +102,8 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     """Run a config end to end; see the module docstring for what lands in ``out_dir``."""
     t0 = time.perf_counter()
     predictors = build_predictors(config)  # fails on bad specs before any data or model is touched
-    family = get_family(config.family)
-    folder = datasets.require(family.dataset, data_dir)
+    families = [get_family(name) for name in config.families]
+    folders = {fam.name: datasets.require(fam.dataset, data_dir) for fam in families}
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,14 +117,19 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
     write_manifest()
 
-    trajectories, report = family.load(folder)
-    (out / "data_report.txt").write_text(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues) + "\n")
-    log(report.summary())
-    all_decisions = replay_all(trajectories, family.make_env, progress=progress)
-    chosen = {t.trajectory_id for t in select(trajectories, participants, config.games)}
-    decisions = [dp for dp in all_decisions if dp.trajectory_id in chosen]
+    reports, all_decisions, decisions, n_games = [], [], [], 0
+    for fam in families:
+        trajectories, report = fam.load(folders[fam.name])
+        reports.append(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues))
+        log(report.summary())
+        fam_decisions = replay_all(trajectories, fam.make_env, progress=progress)
+        chosen = {t.trajectory_id for t in select(trajectories, participants, config.games)}
+        all_decisions += fam_decisions
+        decisions += [dp for dp in fam_decisions if dp.trajectory_id in chosen]
+        n_games += len(chosen)
+    (out / "data_report.txt").write_text("\n\n".join(reports) + "\n")
     write_decisions(decisions, out / "decisions.jsonl")
-    log(f"{len(decisions)} decisions from {len(chosen)} games to score with {len(predictors)} predictors")
+    log(f"{len(decisions)} decisions from {n_games} games to score with {len(predictors)} predictors")
     for pred in predictors:  # e.g. a prompt template naming a part this family lacks: fail before loading
         pred.validate(decisions)
     timings = {"load_and_replay_s": time.perf_counter() - t0}

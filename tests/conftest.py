@@ -49,3 +49,27 @@ def akata_decisions(akata):
     from envs.replay import replay_all
 
     return replay_all(akata[0], get_family("repeated_matrix").make_env, progress=False)
+
+
+@pytest.fixture(scope="session")
+def glee_root(data_root: Path) -> Path:
+    """The local GLEE copy (``<data>/glee``), in the upstream repository's layout."""
+    root = data_root / "glee"
+    if not (root / "human_vs_llm").is_dir():
+        pytest.skip("GLEE data not found: run `gamereplay data fetch glee`")
+    return root
+
+
+def write_game(root: Path, family: str, game_id: str, csv_text: str | bytes | None,
+               config: dict | None) -> Path:
+    """Build one game folder in the upstream layout (for tests that need malformed logs)."""
+    import json
+
+    folder = root / "human_vs_llm" / family / game_id[0] / game_id[1] / game_id[2] / game_id
+    folder.mkdir(parents=True, exist_ok=True)
+    if csv_text is not None:
+        data = csv_text if isinstance(csv_text, bytes) else csv_text.encode("utf-8")
+        (folder / "game.csv").write_bytes(data)
+    if config is not None:
+        (folder / "config.json").write_text(json.dumps(config))
+    return folder

@@ -147,6 +147,14 @@ class GleeEnv(AECEnv):
     def close(self) -> None:
         pass
 
+    def to_trajectory(self, trajectory_id: str, participant_id: str = "live") -> Trajectory:
+        """The game played so far as a Trajectory shaped like a human log, so it replays and scores alike."""
+        s = self.state
+        seat = s.params.get("human_seat", "player_1")
+        return Trajectory(trajectory_id=trajectory_id, family=self.rules.family, game=self.rules.family.split("_")[-1],
+                          participant_id=participant_id, role=seat, params=dict(s.params), events=tuple(s.events),
+                          source="live", meta={"outcome": s.outcome})
+
     # -- replay support -----------------------------------------------------------------------
     def _next_logged(self) -> Event | None:
         events = self.trajectory.events if self.trajectory is not None else ()
