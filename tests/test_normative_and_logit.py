@@ -1,0 +1,80 @@
+"""The family-generic predictors: the normative rule (with tremble) and the cross-fitted feature logit."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+
+from envs.quality import DataQualityWarning
+from envs.registry import get_family
+from envs.replay import replay_all
+from predictors.feature_logit import FeatureLogit, fit_logit, fold_of
+from predictors.nash import NashPredictor
+from predictors.normative import NormativePredictor
+
+
+@pytest.fixture(scope="module")
+def bargaining(glee_root):
+    fam = get_family("glee_bargaining")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        trajectories, _ = fam.load(glee_root)
+    return replay_all(trajectories, fam.make_env, progress=False)
+
+
+def test_normative_on_matrix_games_is_the_nash_equilibrium(akata_decisions):
+    dps = akata_decisions[:40]
+    a = NormativePredictor().predict(dps)
+    b = NashPredictor("mixed").predict(dps)
+    for x, y in zip(a, b):
+        assert x.probs == pytest.approx(y.probs)
+
+
+def test_tremble_mixes_in_uniform_noise(bargaining):
+    pure = NormativePredictor().predict(bargaining)
+    noisy = NormativePredictor(epsilon=0.2).predict(bargaining)
+    for p, q in zip(pure, noisy):
+        for a in p.probs:
+            assert q.probs[a] == pytest.approx(0.8 * p.probs[a] + 0.1)
+
+
+def test_unknown_variant_fails_before_scoring(bargaining):
+    with pytest.raises(ValueError, match="no variants"):
+        NormativePredictor(variant="lenient").validate(bargaining[:1])
+
+
+def test_logit_recovers_a_known_slope():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 1))
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(0.5 + 2.0 * x[:, 0])))).astype(float)
+    mean, scale, w = fit_logit(x, y, l2=0.0)
+    assert w[0] + w[1] * (0 - mean[0]) / scale[0] == pytest.approx(0.5, abs=0.15)
+    assert w[1] / scale[0] == pytest.approx(2.0, abs=0.2)
+
+
+def test_feature_logit_never_learns_from_the_person_it_predicts(bargaining):
+    model = FeatureLogit(folds=5)
+    model.fit(bargaining)
+    person = bargaining[0].participant_id
+    mine = [dp for dp in bargaining if dp.participant_id == person]
+    before = model.predict(mine)
+    flip = {"accept": "reject", "reject": "accept"}
+    flipped = [dataclasses.replace(dp, human_action=flip[dp.human_action]) if dp.participant_id == person else dp
+               for dp in bargaining]
+    model.fit(flipped)
+    after = model.predict(mine)
+    assert [p.probs for p in before] == [p.probs for p in after]
+    # ...whereas flipping someone in a training fold does move the prediction
+    other = next(dp.participant_id for dp in bargaining if fold_of(dp.participant_id, 5) != fold_of(person, 5))
+    flipped = [dataclasses.replace(dp, human_action=flip[dp.human_action]) if dp.participant_id == other else dp
+               for dp in bargaining]
+    model.fit(flipped)
+    assert [p.probs for p in model.predict(mine)] != [p.probs for p in before]
+
+
+def test_feature_logit_needs_family_features(akata_decisions):
+    with pytest.raises(ValueError, match="defines no decision features"):
+        FeatureLogit().validate(akata_decisions[:1])
