@@ -2,7 +2,7 @@
 
     gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR]
     gamereplay data list [--data-dir DIR]
-    gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force]
+    gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
 
 Expected failures (bad config, missing data, unknown model) print one line that
 says what to do and exit with status 2; a run where some predictor failed exits 1
@@ -53,18 +53,19 @@ def _data(args: argparse.Namespace) -> int:
     if args.data_cmd == "list":
         print(f"data directory: {root} (from {data_dir_source(args.data_dir)})")
         for name, ds in sorted(datasets.DATASETS.items()):
-            st = datasets.status(name, args.data_dir)
-            state = "present" if all(v == "ok" for v in st.values()) else (
-                "missing" if all(v == "missing" for v in st.values()) else "incomplete")
-            print(f"  {name}: {state} — {ds.description} [{ds.licence}]")
-            for f, v in st.items():
-                if v != "ok":
-                    print(f"    {f}: {v}")
+            summary = datasets.summary(name, args.data_dir)
+            print(f"  {name}: {summary.state} — {ds.description} [{ds.licence}]")
+            for line in summary.lines:
+                print(f"    {line}")
         return 0
     names = args.names or sorted(datasets.DATASETS)
+    if args.from_clone and len(names) != 1:
+        raise datasets.DatasetError("--from-clone copies one data set: name it, e.g. "
+                                    "`gamereplay data fetch glee --from-clone PATH`")
     for name in names:
-        folder = datasets.fetch(name, args.data_dir, base_url=args.base_url, force=args.force)
-        print(f"{name}: ok ({folder})")
+        done = datasets.get_dataset(name).fetch(args.data_dir, base_url=args.base_url, force=args.force,
+                                                from_clone=args.from_clone)
+        print(f"{name}: ok ({done.folder}); {done}")
     return 0
 
 
@@ -88,6 +89,8 @@ def parser() -> argparse.ArgumentParser:
     df.add_argument("--data-dir")
     df.add_argument("--base-url", help="download from this mirror instead of the public source")
     df.add_argument("--force", action="store_true", help="download again even if the files verify")
+    df.add_argument("--from-clone", metavar="PATH",
+                    help="copy from a local clone of the data set's source repository instead of downloading")
     d.set_defaults(func=_data)
     return p
 

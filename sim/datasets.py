@@ -1,28 +1,30 @@
 """The data-set registry: what each data set is, where it comes from, and how to fetch it.
 
-Each data set is a folder under the data directory holding files downloaded
-from a public source.  ``fetch`` downloads every file to a temporary name,
-checks its SHA-256 and only then renames it into place, so an interrupted or
-corrupted download never leaves a file that looks complete.
+Two kinds of data set share one interface (``status``, ``summary``, ``require``, ``fetch``;
+see ``sim.dataset_base.DataSource``):
+
+- ``Dataset`` (here): a few pinned files, each checked against a SHA-256 written below;
+- ``GitTreeDataset`` (``sim.github_tree``): every wanted file of a folder of a GitHub
+  repository, checked against the git blob ids of the upstream tree.
+
+Either way every file is written to a temporary name, verified, and only then renamed into
+place (``sim.dataset_base.write_verified``), so an interrupted or corrupted download never
+leaves a file that looks complete.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from sim.datadir import resolve_data_dir
+from sim.dataset_base import (Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError, download,
+                              read_chunks, sha256_of, write_verified)
+from sim.github_tree import GitTreeDataset
 
-
-class DatasetError(RuntimeError):
-    """A data set is missing, unknown or failed to download; the message says what to do."""
+__all__ = ["DATASETS", "DataSummary", "Dataset", "DatasetError", "FetchSummary", "GitTreeDataset",
+           "PartialFetchError", "RemoteFile", "AnyDataset", "fetch", "get_dataset", "require", "sha256_of", "status", "summary"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class Dataset:
+    """A data set of a few pinned files, each with a SHA-256 fixed in this module."""
+
     name: str
     base_url: str
     files: tuple[RemoteFile, ...]
@@ -46,9 +50,63 @@ class Dataset:
     def url(self, f: RemoteFile, base_url: str | None = None) -> str:
         return (base_url or self.base_url).rstrip("/") + "/" + f.remote_path
 
+    def folder(self, data_dir: str | os.PathLike | None = None) -> Path:
+        return resolve_data_dir(data_dir) / self.name
+
+    def status(self, data_dir: str | os.PathLike | None = None) -> dict[str, str]:
+        """Each file's state in the data directory: 'ok', 'missing' or 'checksum mismatch'."""
+        folder = self.folder(data_dir)
+        out = {}
+        for f in self.files:
+            p = folder / f.name
+            out[f.name] = "missing" if not p.exists() else ("ok" if sha256_of(p) == f.sha256 else "checksum mismatch")
+        return out
+
+    def summary(self, data_dir: str | os.PathLike | None = None) -> DataSummary:
+        st = self.status(data_dir)
+        state = "present" if all(v == "ok" for v in st.values()) else (
+            "missing" if all(v == "missing" for v in st.values()) else "incomplete")
+        return DataSummary(state, tuple(f"{f}: {v}" for f, v in st.items() if v != "ok"))
+
+    def require(self, data_dir: str | os.PathLike | None = None) -> Path:
+        """The folder of the data set, or a DatasetError that tells the user how to get it."""
+        folder = self.folder(data_dir)
+        missing = [f.name for f in self.files if not (folder / f.name).exists()]
+        if missing:
+            raise DatasetError(f"data set {self.name!r} not found in {folder} (missing {', '.join(missing)}); "
+                               f"run `gamereplay data fetch {self.name}` or point --data-dir / $GAMEREPLAY_DATA "
+                               "at a folder that contains it")
+        return folder
+
+    def fetch(self, data_dir: str | os.PathLike | None = None, base_url: str | None = None, force: bool = False,
+              timeout: float = 60.0, *, from_clone: str | os.PathLike | None = None) -> FetchSummary:
+        """Download (or copy from a clone of the source repository) every file not already present and verified.
+
+        Stops at the first failure: the files are few, and each one that verified stays.
+        """
+        folder = self.folder(data_dir)
+        downloaded = present = 0
+        for f in self.files:
+            dest = folder / f.name
+            if dest.exists() and not force and sha256_of(dest) == f.sha256:
+                present += 1
+                continue
+            if from_clone is None:
+                download(self.url(f, base_url), dest, Checksum.sha256(f.sha256), timeout, byte_progress=True)
+            else:
+                src = Path(from_clone) / f.remote_path
+                try:
+                    write_verified(dest, read_chunks(src), Checksum.sha256(f.sha256), str(src))
+                except OSError as exc:
+                    raise DatasetError(f"could not copy {src}: {exc}; nothing was written") from None
+            downloaded += 1
+        return FetchSummary(folder, downloaded, present)
+
+
+AnyDataset = Dataset | GitTreeDataset
 
 _AKATA_LOOKUPS = "human_experiment/experiment/lookups/"
-DATASETS: dict[str, Dataset] = {
+DATASETS: dict[str, AnyDataset] = {
     "akata2025_repeated_games": Dataset(
         name="akata2025_repeated_games",
         base_url="https://raw.githubusercontent.com/eliaka/repeatedgames/main",
@@ -71,79 +129,50 @@ DATASETS: dict[str, Dataset] = {
         licence="MIT",
         citation="Akata et al. (2025), Playing repeated games with large language models, Nature Human Behaviour",
     ),
+    "glee": GitTreeDataset(
+        name="glee",
+        repo="eilamshapira/GLEE",
+        ref="main",
+        subdir="Data/human_vs_llm",
+        file_names=("game.csv", "config.json"),
+        description='GLEE human-vs-LLM bargaining, persuasion and negotiation logs (Shapira et al., "GLEE: A '
+                    'Unified Framework and Benchmark for Language-based Economic Environments")',
+        licence="see github.com/eilamshapira/GLEE",
+        citation='Shapira et al., "GLEE: A Unified Framework and Benchmark for Language-based Economic '
+                 'Environments"',
+    ),
 }
 
 
-def get_dataset(name: str) -> Dataset:
+def get_dataset(name: str) -> AnyDataset:
     if name not in DATASETS:
         raise DatasetError(f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}")
     return DATASETS[name]
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def status(name: str, data_dir: str | os.PathLike | None = None) -> dict[str, str]:
-    """Each file's state in the data directory: 'ok', 'missing' or 'checksum mismatch'."""
-    ds = get_dataset(name)
-    folder = resolve_data_dir(data_dir) / ds.name
-    out = {}
-    for f in ds.files:
-        p = folder / f.name
-        out[f.name] = "missing" if not p.exists() else ("ok" if sha256_of(p) == f.sha256 else "checksum mismatch")
-    return out
+    """Each file's state in the data directory: 'ok', 'missing' or 'checksum mismatch'.
+
+    For a GitHub-folder data set the files are those of the saved upstream listing; without one,
+    the local files are listed as 'unverified'.
+    """
+    return get_dataset(name).status(data_dir)
+
+
+def summary(name: str, data_dir: str | os.PathLike | None = None) -> DataSummary:
+    """present / incomplete / missing, with the lines ``gamereplay data list`` prints under it."""
+    return get_dataset(name).summary(data_dir)
 
 
 def require(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """The folder of a data set, or a DatasetError that tells the user how to get it."""
-    ds = get_dataset(name)
-    folder = resolve_data_dir(data_dir) / ds.name
-    missing = [f.name for f in ds.files if not (folder / f.name).exists()]
-    if missing:
-        raise DatasetError(f"data set {name!r} not found in {folder} (missing {', '.join(missing)}); "
-                           f"run `gamereplay data fetch {name}` or point --data-dir / $GAMEREPLAY_DATA "
-                           "at a folder that contains it")
-    return folder
-
-
-def _download(url: str, dest: Path, expected_sha256: str, timeout: float) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
-                for chunk in iter(lambda: resp.read(1 << 16), b""):
-                    out.write(chunk)
-                    h.update(chunk)
-                    bar.update(len(chunk))
-        if h.hexdigest() != expected_sha256:
-            raise DatasetError(f"{url}: checksum mismatch (got sha256 {h.hexdigest()[:16]}..., expected "
-                               f"{expected_sha256[:16]}...); the upstream file changed or the download is "
-                               "corrupt — nothing was written")
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise DatasetError(f"could not download {url}: {exc}; nothing was written") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    return get_dataset(name).require(data_dir)
 
 
 def fetch(name: str, data_dir: str | os.PathLike | None = None, base_url: str | None = None,
-          force: bool = False, timeout: float = 60.0) -> Path:
-    """Download a data set into the data directory; files already present and verified are kept."""
-    ds = get_dataset(name)
-    folder = resolve_data_dir(data_dir) / ds.name
-    for f in ds.files:
-        dest = folder / f.name
-        if dest.exists() and not force and sha256_of(dest) == f.sha256:
-            continue
-        _download(ds.url(f, base_url), dest, f.sha256, timeout)
-    return folder
+          force: bool = False, timeout: float = 60.0, *, from_clone: str | os.PathLike | None = None) -> Path:
+    """Download a data set into the data directory; files already present and verified are kept.
+
+    Returns the data set's folder; ``get_dataset(name).fetch(...)`` returns the counts as well.
+    """
+    return get_dataset(name).fetch(data_dir, base_url, force, timeout, from_clone=from_clone).folder
