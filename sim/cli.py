@@ -3,6 +3,7 @@
     gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR]
     gamereplay data list [--data-dir DIR]
     gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
+    gamereplay data check [NAME ...] [--data-dir DIR] [--examples N] [--from-clone PATH]
 
 Expected failures (bad config, missing data, unknown model) print one line that
 says what to do and exit with status 2; a run where some predictor failed exits 1
@@ -58,6 +59,12 @@ def _data(args: argparse.Namespace) -> int:
             for line in summary.lines:
                 print(f"    {line}")
         return 0
+    if args.data_cmd == "check":
+        from sim.datacheck import check
+
+        for name in args.names or sorted({f.dataset for f in _families()}):
+            print(check(name, args.data_dir, examples=args.examples))
+        return 0
     names = args.names or sorted(datasets.DATASETS)
     if args.from_clone and len(names) != 1:
         raise datasets.DatasetError("--from-clone copies one data set: name it, e.g. "
@@ -67,6 +74,12 @@ def _data(args: argparse.Namespace) -> int:
                                                 from_clone=args.from_clone)
         print(f"{name}: ok ({done.folder}); {done}")
     return 0
+
+
+def _families():
+    from envs.registry import FAMILIES
+
+    return FAMILIES.values()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,6 +104,10 @@ def parser() -> argparse.ArgumentParser:
     df.add_argument("--force", action="store_true", help="download again even if the files verify")
     df.add_argument("--from-clone", metavar="PATH",
                     help="copy from a local clone of the data set's source repository instead of downloading")
+    dc = dsub.add_parser("check", help="what the loaders find in a data set: games, decisions, skips and anomalies")
+    dc.add_argument("names", nargs="*", help="data set names (default: all that a game family reads)")
+    dc.add_argument("--data-dir")
+    dc.add_argument("--examples", type=int, default=3, help="examples listed per kind of issue")
     d.set_defaults(func=_data)
     return p
 

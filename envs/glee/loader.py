@@ -58,11 +58,11 @@ def load_family(fmt: LogFormat, root: str | Path, report: LoadReport | None = No
     trajectories: list[Trajectory] = []
     decisions = 0
     for g in tqdm(folders, desc=fmt.family, unit="game", disable=not progress):
-        found["game folders"] += 1
+        found["game folders found"] += 1
         has_csv, has_cfg = g.csv_path.exists(), g.config_path.exists()
-        found["with game.csv"] += has_csv
-        found["with config.json"] += has_cfg
-        found["with both"] += has_csv and has_cfg
+        found["games with game.csv"] += has_csv
+        found["games with config.json"] += has_cfg
+        found["games with both"] += has_csv and has_cfg
         try:
             traj, n = _load_game(fmt, g, has_csv, has_cfg, report)
         except GameFileError as exc:
@@ -74,10 +74,10 @@ def load_family(fmt: LogFormat, root: str | Path, report: LoadReport | None = No
             continue
         trajectories.append(traj)
         decisions += n
-    report.files.extend(str(g.folder) for g in folders)
+    report.files.extend(str(g.csv_path) for g in folders if g.csv_path.exists())
     report.trajectories += len(trajectories)
     report.decisions += decisions
-    report.stats.update({f"games {k}": v for k, v in found.items()})
+    report.stats.update(found)
     report.stats["games usable"] = len(trajectories)
     report.stats.update({f"games skipped: {k}": v for k, v in sorted(skipped.items())})
     report.stats[f"human {fmt.scored_label}"] = decisions
