@@ -87,7 +87,11 @@ class GleeEnv(AECEnv):
         while self.rules.to_move(s) == NATURE_SEAT:
             if self.trajectory is not None:
                 move = self._next_logged()
-                if move is None or move.data.get("seat") != NATURE_SEAT:
+                if move is None:  # the log stops before this chance move (a cut or unfinished game)
+                    for a in self.agents:
+                        self.truncations[a] = True
+                    return
+                if move.data.get("seat") != NATURE_SEAT:
                     raise LookupError(f"{self.trajectory.trajectory_id}: the log has no chance move here")
                 self._cursor += 1
             else:
