@@ -6,6 +6,10 @@ subgame-perfect acceptance rule in bargaining, the Bayesian buyer in persuasion,
 "accept when the price beats the outside option" in negotiation.  This predictor
 applies it, optionally with a tremble ``epsilon`` (probability spread evenly over
 all legal actions) so that log-loss stays finite against people who deviate.
+
+``variant`` picks one of a family's alternative rules (persuasion: ``bayesian``,
+``babbling``, ``obedient``): a name applies to every family (each must have it),
+a mapping ``{family: variant}`` only to the families it names.
 """
 
 from __future__ import annotations
@@ -21,21 +25,23 @@ from predictors.base import Prediction, Predictor
 class NormativePredictor(Predictor):
     """P(action) = the family's normative rule, mixed with ``epsilon`` of uniform noise."""
 
-    def __init__(self, variant: str | None = None, epsilon: float = 0.0, name: str | None = None):
+    def __init__(self, variant: str | dict[str, str] | None = None, epsilon: float = 0.0, name: str | None = None):
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
         self.variant, self.epsilon = variant, float(epsilon)
-        self.name = name or ("normative" + (f"-{variant}" if variant else ""))
+        label = variant if isinstance(variant, str) else "-".join(sorted(set((variant or {}).values())))
+        self.name = name or ("normative" + (f"-{label}" if label else ""))
 
     def _rule(self, family: str):
         fam = get_family(family)
         if fam.normative is None:
             raise ValueError(f"game family {family!r} has no normative rule")
-        if self.variant is None:
+        variant = self.variant.get(family) if isinstance(self.variant, dict) else self.variant
+        if variant is None:
             return fam.normative
         if "variant" not in inspect.signature(fam.normative).parameters:
-            raise ValueError(f"the normative rule of {family!r} has no variants (asked for {self.variant!r})")
-        return lambda dp: fam.normative(dp, variant=self.variant)
+            raise ValueError(f"the normative rule of {family!r} has no variants (asked for {variant!r})")
+        return lambda dp: fam.normative(dp, variant=variant)
 
     def validate(self, decisions: Sequence[DecisionPoint]) -> None:
         """Unknown families or variants fail here, before anything is scored."""

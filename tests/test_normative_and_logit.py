@@ -78,3 +78,26 @@ def test_feature_logit_never_learns_from_the_person_it_predicts(bargaining):
 def test_feature_logit_needs_family_features(akata_decisions):
     with pytest.raises(ValueError, match="defines no decision features"):
         FeatureLogit().validate(akata_decisions[:1])
+
+
+def test_variant_mapping_applies_only_to_the_named_family(bargaining, glee_root):
+    fam = get_family("glee_persuasion")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        persuasion = replay_all(fam.load(glee_root)[0], fam.make_env, progress=False)
+    pred = NormativePredictor(variant={"glee_persuasion": "babbling"})
+    pred.validate(bargaining[:1] + persuasion[:1])
+    assert pred.predict(bargaining[:5])[0].probs == NormativePredictor().predict(bargaining[:5])[0].probs
+    babble = pred.predict(persuasion)
+    assert all(p.diagnostics["variant"] == "babbling" for p in babble)
+    assert pred.name == "normative-babbling"
+
+
+def test_data_check_cli_reports_counts_and_skips(glee_root, capsys):
+    from sim.cli import main
+
+    assert main(["data", "check", "glee", "--data-dir", str(glee_root.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "== glee_bargaining" in out and "== glee_persuasion" in out
+    assert "replay and loader disagree" not in out
+    assert "no_config (skipped)" in out  # persuasion folders without config.json are counted, not hidden
