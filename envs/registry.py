@@ -67,13 +67,15 @@ def nash_rule(dp: DecisionPoint) -> tuple[dict[str, float], dict]:
 def glee_families() -> list[Family]:
     """The three GLEE families, one shared environment class and loader each with its own rules."""
     from envs.glee import DATASET as GLEE
-    from envs.glee import bargaining, persuasion
+    from envs.glee import bargaining, negotiation, persuasion
     from envs.glee.env import GleeEnv
     from envs.glee.loader import load_family
 
     out = []
     for pkg, desc in ((bargaining, "GLEE bargaining: alternating offers with inflation, humans vs LLMs"),
-                      (persuasion, "GLEE persuasion: a seller's messages and a buyer's yes/no, humans vs LLMs")):
+                      (persuasion, "GLEE persuasion: a seller's messages and a buyer's yes/no, humans vs LLMs"),
+                      (negotiation, "GLEE negotiation: offers and counter-offers over a price, with an "
+                                    "outside option, humans vs LLMs")):
         fmt = pkg.FORMAT
         out.append(Family(fmt.family, GLEE, lambda folder, fmt=fmt: load_family(fmt, folder),
                           lambda t, fmt=fmt: GleeEnv.for_trajectory(fmt.rules, t), desc,

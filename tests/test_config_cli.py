@@ -8,6 +8,8 @@ import pytest
 import yaml
 
 from sim import cli
+from envs.registry import FAMILIES
+from predictors.registry import build
 from sim.config import ConfigError, load
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +43,19 @@ def test_bad_configs_fail_with_one_line(tmp_path, cfg, message):
 def test_shipped_configs_are_valid():
     for path in (REPO / "configs").glob("*.yaml"):
         cfg = load(path)
-        assert cfg.family == "repeated_matrix" and cfg.predictors
+        assert cfg.families and all(f in FAMILIES for f in cfg.families) and cfg.predictors
+        for spec in cfg.predictors:  # every predictor builds (no weights are loaded)
+            build(spec["type"], **{k: v for k, v in spec.items() if k != "type"})
+
+
+def test_family_list_and_its_mistakes(tmp_path):
+    cfg = load(_write(tmp_path, {"data": {"family": ["glee_bargaining", "glee_negotiation"]},
+                                 "predictors": [{"type": "normative"}]}))
+    assert cfg.families == ["glee_bargaining", "glee_negotiation"]
+    with pytest.raises(ConfigError, match="unknown game family 'glee_chess'"):
+        load(_write(tmp_path, {"data": {"family": ["glee_bargaining", "glee_chess"]}, "predictors": BASELINES}))
+    with pytest.raises(ConfigError, match="listed twice"):
+        load(_write(tmp_path, {"data": {"family": ["glee_bargaining"] * 2}, "predictors": BASELINES}))
 
 
 def test_invalid_yaml_names_the_line(tmp_path):
