@@ -73,3 +73,22 @@ def write_game(root: Path, family: str, game_id: str, csv_text: str | bytes | No
     if config is not None:
         (folder / "config.json").write_text(json.dumps(config))
     return folder
+
+
+def by_trajectory(decisions) -> dict[str, list]:
+    """Decision points grouped by trajectory id, in replay order."""
+    out: dict[str, list] = {}
+    for dp in decisions:
+        out.setdefault(dp.trajectory_id, []).append(dp)
+    return out
+
+
+def replayed_rewards(env, trajectory) -> dict[str, float]:
+    """Each seat's total reward when a trajectory's logged moves are stepped through ``env``."""
+    env.reset(options={"trajectory": trajectory})
+    total = {a: 0.0 for a in env.possible_agents}
+    for agent in env.agent_iter():
+        _, reward, term, trunc, _ = env.last()
+        total[agent] += reward
+        env.step(None if term or trunc else env.logged_action(agent))
+    return total

@@ -18,7 +18,7 @@ from envs.live import play
 from envs.quality import DataQualityWarning
 from envs.registry import get_family
 from envs.replay import replay, replay_all
-from tests.conftest import write_game
+from tests.conftest import by_trajectory, replayed_rewards, write_game
 
 FAMILY = get_family("glee_bargaining")
 
@@ -66,9 +66,7 @@ def test_real_copy_counts_match_an_independent_count(real, glee_root):
 
 def test_replay_follows_the_log_and_never_shows_the_future(real, glee_root):
     trajectories, _, decisions = real
-    by_traj = {}
-    for dp in decisions:
-        by_traj.setdefault(dp.trajectory_id, []).append(dp)
+    by_traj = by_trajectory(decisions)
     for t in trajectories:
         logged = _human_responses(__import__("pathlib").Path(t.source).parent)
         assert [dp.human_action for dp in by_traj.get(t.trajectory_id, [])] == logged
@@ -83,13 +81,7 @@ def test_replayed_rewards_are_the_discounted_deal(real):
     trajectories, _, _ = real
     t = next(t for t in trajectories if t.meta["outcome"].startswith("deal") and not t.flags
              and any(e.round > 1 for e in t.events))
-    env = FAMILY.make_env(t)
-    env.reset(options={"trajectory": t})
-    total = {"player_1": 0.0, "player_2": 0.0}
-    for agent in env.agent_iter():
-        _, reward, term, trunc, _ = env.last()
-        total[agent] += reward
-        env.step(None if term or trunc else env.logged_action(agent))
+    total = replayed_rewards(FAMILY.make_env(t), t)
     offer = [e for e in t.events if e.action == "offer"][-1]
     r = offer.round
     for seat, d in (("player_1", t.params["delta_1"]), ("player_2", t.params["delta_2"])):

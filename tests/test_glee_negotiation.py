@@ -22,7 +22,7 @@ from envs.live import play
 from envs.quality import DataQualityWarning
 from envs.records import DecisionPoint, Event
 from envs.replay import replay, replay_all
-from tests.conftest import write_game
+from tests.conftest import by_trajectory, replayed_rewards, write_game
 
 RULES = NegotiationRules()
 # the test's own reading of the logged labels (independent of envs.glee.negotiation.log)
@@ -179,9 +179,7 @@ def test_real_copy_counts_match_an_independent_count(real, neg_root):
 
 def test_replay_yields_each_human_answer_with_its_normalised_label(real):
     trajectories, _, decisions = real
-    by_traj: dict[str, list[DecisionPoint]] = {}
-    for dp in decisions:
-        by_traj.setdefault(dp.trajectory_id, []).append(dp)
+    by_traj = by_trajectory(decisions)
     for t in trajectories:
         logged = _human_rows(Path(t.source).parent)
         dps = by_traj.get(t.trajectory_id, [])
@@ -194,9 +192,7 @@ def test_replay_yields_each_human_answer_with_its_normalised_label(real):
 
 def test_no_decision_point_sees_a_future_event(real):
     trajectories, _, decisions = real
-    by_traj: dict[str, list[DecisionPoint]] = {}
-    for dp in decisions:
-        by_traj.setdefault(dp.trajectory_id, []).append(dp)
+    by_traj = by_trajectory(decisions)
     for t in trajectories:
         human = t.params["human_seat"]
         answer_at = [i for i, e in enumerate(t.events) if e.data["seat"] == human and e.action != "offer"]
@@ -210,13 +206,7 @@ def test_no_decision_point_sees_a_future_event(real):
 def test_replayed_rewards_are_the_surplus_of_the_deal(real):
     trajectories, _, _ = real
     t = next(t for t in trajectories if t.meta["outcome"].startswith("deal") and len(t.events) > 2)
-    env = make_env(t)
-    env.reset(options={"trajectory": t})
-    total = {"player_1": 0.0, "player_2": 0.0}
-    for agent in env.agent_iter():
-        _, reward, term, trunc, _ = env.last()
-        total[agent] += reward
-        env.step(None if term or trunc else env.logged_action(agent))
+    total = replayed_rewards(make_env(t), t)
     price = [e for e in t.events if e.action == "offer"][-1].data["price"]
     order = t.params["product_price_order"]
     assert total["player_1"] == pytest.approx(price - t.params["seller_value"] * order)

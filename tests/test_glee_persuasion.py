@@ -22,7 +22,7 @@ from envs.live import play
 from envs.quality import DataQualityWarning
 from envs.records import DecisionPoint, Event, Trajectory
 from envs.replay import replay, replay_all
-from tests.conftest import write_game
+from tests.conftest import by_trajectory, replayed_rewards, write_game
 
 
 def _load(root):
@@ -81,7 +81,7 @@ def test_live_play_finishes_twenty_rounds_and_replays(params):
     price, v = s.params["price"], s.params["v"]
     expected = sum((v * price if q == "high" else 0.0) - price for e, q in zip(buys, qualities) if e.action == "yes")
     assert sum(r for a, _, r in log if a == "player_2") == pytest.approx(expected)
-    totals = _replayed_rewards(t)
+    totals = replayed_rewards(make_env(t), t)
     assert totals["player_2"] == pytest.approx(expected)
     assert totals["player_1"] == pytest.approx(price * sum(e.action == "yes" for e in buys))
     seller_moves = [e for e in s.events if e.data["seat"] == "player_1"]
@@ -92,18 +92,6 @@ def test_live_play_finishes_twenty_rounds_and_replays(params):
     dps = replay(t, make_env)
     assert [dp.human_action for dp in dps] == [e.action for e in buys]
     assert [dp.round for dp in dps] == list(range(1, 21))
-
-
-def _replayed_rewards(t: Trajectory) -> dict[str, float]:
-    """Each seat's total reward when the logged moves are stepped through a fresh environment."""
-    env = make_env(t)
-    env.reset(options={"trajectory": t})
-    total = {"player_1": 0.0, "player_2": 0.0}
-    for agent in env.agent_iter():
-        _, reward, term, trunc, _ = env.last()
-        total[agent] += reward
-        env.step(None if term or trunc else env.logged_action(agent))
-    return total
 
 
 def test_live_play_draws_quality_from_the_prior():
@@ -177,9 +165,7 @@ def test_real_copy_counts_match_an_independent_count(real, glee_root):
 
 def test_replay_follows_the_log_and_never_shows_the_present_quality_or_the_future(real):
     trajectories, _, decisions = real
-    by_traj: dict[str, list[DecisionPoint]] = {}
-    for dp in decisions:
-        by_traj.setdefault(dp.trajectory_id, []).append(dp)
+    by_traj = by_trajectory(decisions)
     for t in trajectories:
         logged = _human_buyer_rows(Path(t.source).parent)
         dps = by_traj.get(t.trajectory_id, [])

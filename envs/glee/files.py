@@ -139,3 +139,11 @@ def round_number(row: dict[str, str], rowno: int) -> int:
         raise GameFileError("bad_round", f"round {row.get('round')!r} is not a positive integer", row=rowno,
                             field="round")
     return int(r)
+
+
+def seat_and_round(row: dict[str, str], rowno: int, seats: dict[str, str]) -> tuple[str, int]:
+    """The seat of the row's ``player`` (by public name) and its round, or a GameFileError naming the field."""
+    name = (row.get("player") or "").strip()
+    if name not in seats:
+        raise GameFileError("unknown_player", f"player {name!r} is neither of {sorted(seats)}", rowno, "player")
+    return seats[name], round_number(row, rowno)

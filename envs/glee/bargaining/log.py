@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, number, round_number
+from envs.glee.files import GameFileError, number, seat_and_round
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.bargaining.rules import BargainingRules
 from envs.glee.text import message_or_none
@@ -43,10 +43,7 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_row(row: dict[str, str], rowno: int, seats: Mapping[str, str], params: dict[str, Any]) -> Event:
-    name = (row.get("player") or "").strip()
-    if name not in seats:
-        raise GameFileError("unknown_player", f"player {name!r} is neither of {sorted(seats)}", rowno, "player")
-    seat, rnd = seats[name], round_number(row, rowno)
+    seat, rnd = seat_and_round(row, rowno, dict(seats))
     decision = (row.get("decision") or "").strip()
     if decision in ("None", ""):
         names = params["names"]

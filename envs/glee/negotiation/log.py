@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, number, round_number
+from envs.glee.files import GameFileError, number, seat_and_round
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.negotiation.rules import BUYER, OUTSIDE_LABEL, SELLER, NegotiationRules, role
 from envs.glee.text import message_or_none
@@ -67,10 +67,7 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def parse_row(row: dict[str, str], rowno: int, seats: Mapping[str, str], params: dict[str, Any]) -> Event:
     """One row as a move: an offer (price, message as typed) or an answer (normalised label, logged label)."""
-    name = (row.get("player") or "").strip()
-    if name not in seats:
-        raise GameFileError("unknown_player", f"player {name!r} is neither of {sorted(seats)}", rowno, "player")
-    seat, rnd = seats[name], round_number(row, rowno)
+    seat, rnd = seat_and_round(row, rowno, dict(seats))
     label = (row.get("decision") or "").strip()
     if label in ("", "None", "nan"):
         return Event(rnd, "", "offer", data={"seat": seat, "price": number(row, "product_price", rowno),
