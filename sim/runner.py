@@ -102,6 +102,9 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     """Run a config end to end; see the module docstring for what lands in ``out_dir``."""
     t0 = time.perf_counter()
     predictors = build_predictors(config)  # fails on bad specs before any data or model is touched
+    for pred in predictors:  # --quiet reaches the predictors' own progress bars too
+        if hasattr(pred, "progress"):
+            pred.progress = progress
     families = [get_family(name) for name in config.families]
     folders = {fam.name: datasets.require(fam.dataset, data_dir) for fam in families}
 
