@@ -173,14 +173,17 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
 
 def format_tables(predictions: pd.DataFrame) -> str:
-    """The per-round tables the CLI prints: Pearson r and accuracy, rounds × predictors."""
+    """The per-round tables the CLI prints: rounds × predictors for each metric, one block per family
+    (families differ in rounds and in the number of actions, so pooling them would mislead)."""
     if predictions.empty:
         return "(no predictions)"
-    pooled = metrics_table(predictions, by=())  # every metric, rounds pooled over games, computed once
     parts = []
-    for metric in ("pearson_r", "accuracy", "log_loss", "mean_mass"):
-        t = round_pivot(pooled, metric)
-        if t.isna().all().all():
-            continue
-        parts.append(f"{metric} by round (all games pooled)\n" + t.to_string(float_format=lambda x: f"{x:.3f}"))
+    for family, sub in predictions.groupby("family", sort=True):
+        pooled = metrics_table(sub, by=())  # every metric, rounds pooled over games, computed once
+        for metric in ("pearson_r", "accuracy", "log_loss", "mean_mass"):
+            t = round_pivot(pooled, metric)
+            if t.isna().all().all():
+                continue
+            parts.append(f"{family}: {metric} by round (all games pooled)\n"
+                         + t.to_string(float_format=lambda x: f"{x:.3f}"))
     return "\n\n".join(parts)

@@ -131,3 +131,42 @@ def test_odd_tokenisation_is_reported(akata_decisions):
     with pytest.warns(TokenisationWarning, match="does not tokenise separately"):
         preds = pred.predict(dps)
     assert all("tokenisation" in p.diagnostics for p in preds)
+
+
+@pytest.fixture(scope="module")
+def glee_sample(glee_root):
+    """The two shortest decisions of each GLEE family (free-text messages, multi-token options)."""
+    import warnings
+
+    from envs.quality import DataQualityWarning
+    from envs.registry import get_family
+    from envs.replay import replay_all
+
+    out = []
+    for name in ("glee_bargaining", "glee_persuasion", "glee_negotiation"):
+        fam = get_family(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            dps = replay_all(fam.load(glee_root)[0], fam.make_env, progress=False)
+        out += sorted(dps, key=lambda dp: (len(dp.history), dp.decision_id))[:2]
+    return out
+
+
+def test_glee_options_are_scored_as_the_sum_over_their_tokens(predictor, glee_sample):
+    """accept/reject, yes/no and AcceptOffer/RejectOffer/DealWithJohn: the engine's number for each
+    option equals the log-probability of its whole token sequence, computed one option at a time."""
+    preds = predictor.predict(glee_sample)
+    model = predictor._model
+    multi = 0
+    for dp, p in zip(glee_sample, preds):
+        req, diag = predictor.encode(dp)
+        n = len(req.prompt_ids)
+        ref = {}
+        for a, opt in zip(dp.legal_actions, req.options):
+            with torch.inference_mode():
+                lp = torch.log_softmax(model(input_ids=torch.tensor([list(req.prompt_ids) + list(opt)])).logits[0].float(), -1)
+            ref[a] = sum(float(lp[n - 1 + i, t]) for i, t in enumerate(opt))
+            multi += len(opt) > 1
+        assert p.diagnostics["logprobs"] == pytest.approx(ref, abs=1e-3)
+        assert set(p.probs) == set(dp.legal_actions) and 0 < p.diagnostics["mass"] <= 1
+    assert multi > 0  # the negotiation labels take several tokens
