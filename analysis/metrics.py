@@ -11,6 +11,13 @@ For every group of decisions:
 - ``log_loss``: mean -log p(human's action), with p clipped to [1e-6, 1].
 - ``brier``: mean squared error of p(affirmative) against the 0/1 choice.
 - ``mean_mass``: mean decision-token probability mass (LLM predictors only).
+
+Aggregate data (``is_rate``: a problem answered by many people, with the share
+``human_rate`` who took the affirmative action) is scored against that rate: r is
+between p(affirmative) and the rate, Brier is ``(p - rate)^2``, log-loss is the
+cross-entropy ``-(rate log p + (1 - rate) log(1 - p))``, and accuracy counts the
+most likely action against the majority choice.  For one person's decision the
+rate is 0 or 1 and every formula reduces to the one above.
 """
 
 from __future__ import annotations
@@ -25,8 +32,13 @@ EPS = 1e-6
 
 def summarise(df: pd.DataFrame) -> dict[str, float]:
     """All metrics for one group of prediction rows."""
-    y = df["human_affirmative"].to_numpy(float)
+    y = (df["human_rate"] if "human_rate" in df else df["human_affirmative"]).to_numpy(float)
     p = df["p_affirmative"].to_numpy(float)
+    is_rate = df["is_rate"].to_numpy(bool) if "is_rate" in df else np.zeros(len(df), bool)
+    pa = np.clip(p, EPS, 1.0)
+    pn = np.clip(1.0 - p, EPS, 1.0)
+    nll = np.where(is_rate, -(y * np.log(pa) + (1 - y) * np.log(pn)),
+                   -np.log(np.clip(df["p_human"].to_numpy(float), EPS, 1.0)))
     in_top = np.isclose(df["p_human"].to_numpy(float), df["p_top"].to_numpy(float), rtol=0, atol=1e-12)
     acc = float(np.where(in_top, 1.0 / df["n_tied"].to_numpy(float), 0.0).mean()) if len(df) else np.nan
     r = np.nan
@@ -37,7 +49,7 @@ def summarise(df: pd.DataFrame) -> dict[str, float]:
         "n": int(len(df)),
         "accuracy": float(acc),
         "pearson_r": r,
-        "log_loss": float(-np.log(np.clip(df["p_human"].to_numpy(float), EPS, 1.0)).mean()) if len(df) else np.nan,
+        "log_loss": float(nll.mean()) if len(df) else np.nan,
         "brier": float(((p - y) ** 2).mean()) if len(df) else np.nan,
         "mean_mass": float(np.nanmean(mass)) if np.isfinite(mass).any() else np.nan,
         "human_rate": float(y.mean()) if len(df) else np.nan,

@@ -69,6 +69,11 @@ class DecisionPoint:
     ``history`` holds only events that happened before this decision.
     ``affirmative`` names the action that binary metrics treat as 1
     (e.g. "J" in the repeated games, "accept" in bargaining).
+
+    Aggregate data (one problem shown to many people, e.g. choices13k) sets
+    ``human_rate`` — the share of people who took the affirmative action — and
+    ``n_people``; ``human_action`` is then the majority choice, and metrics
+    compare predictions with the rate rather than with one person's choice.
     """
 
     decision_id: str
@@ -84,8 +89,12 @@ class DecisionPoint:
     params: Mapping[str, Any]
     history: tuple[Event, ...]
     flags: tuple[str, ...] = ()
+    human_rate: float | None = None
+    n_people: int | None = None
 
     def __post_init__(self) -> None:
+        if self.human_rate is not None and not 0.0 <= self.human_rate <= 1.0:
+            raise ValueError(f"{self.decision_id}: human rate {self.human_rate} is not in [0, 1]")
         if self.human_action not in self.legal_actions:
             raise ValueError(
                 f"{self.decision_id}: human action {self.human_action!r} is not one of "

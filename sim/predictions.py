@@ -2,7 +2,9 @@
 
 Columns: ``decision_id, predictor, family, game, participant_id, round,
 human_action, affirmative, human_affirmative`` (1 if the human took the
-affirmative action), ``p_affirmative``, ``p_human`` (probability given to what the
+affirmative action), ``human_rate`` (the share of people who took it: equal to
+``human_affirmative`` for one person's decision, the observed rate for aggregate
+data), ``is_rate`` (whether the row is aggregate data), ``p_affirmative``, ``p_human`` (probability given to what the
 human did), ``p_top`` (the highest probability), ``predicted_action`` (most likely action), ``n_tied`` (how many actions
 share the top probability), ``mass`` (decision-token mass; NaN for non-LLM
 predictors), ``probs`` and ``diagnostics`` (JSON text, so any family's actions fit).
@@ -20,7 +22,7 @@ from envs.records import DecisionPoint
 from predictors.base import Prediction
 
 COLUMNS = ["decision_id", "predictor", "family", "game", "participant_id", "round", "human_action",
-           "affirmative", "human_affirmative", "p_affirmative", "p_human", "p_top", "predicted_action", "n_tied",
+           "affirmative", "human_affirmative", "human_rate", "is_rate", "p_affirmative", "p_human", "p_top", "predicted_action", "n_tied",
            "mass", "flags", "probs", "diagnostics"]
 
 
@@ -39,6 +41,8 @@ def to_rows(predictor: str, decisions: Sequence[DecisionPoint], predictions: Seq
             "decision_id": dp.decision_id, "predictor": predictor, "family": dp.family, "game": dp.game,
             "participant_id": dp.participant_id, "round": dp.round, "human_action": dp.human_action,
             "affirmative": dp.affirmative, "human_affirmative": int(dp.human_action == dp.affirmative),
+            "human_rate": float(dp.human_rate if dp.human_rate is not None else dp.human_action == dp.affirmative),
+            "is_rate": dp.human_rate is not None,
             "p_affirmative": float(p.probs[dp.affirmative]), "p_human": float(p.probs[dp.human_action]),
             "p_top": float(top), "predicted_action": tied[0], "n_tied": len(tied),
             "mass": float(p.diagnostics.get("mass", math.nan)), "flags": ",".join(dp.flags),

@@ -73,3 +73,22 @@ def test_prediction_probabilities_must_sum_to_one():
         Prediction("d", {"J": 0.7, "F": 0.7})
     assert json.loads(to_rows("m", _decisions(1, np.random.default_rng(4)),
                               [Prediction("d0", {"J": 0.25, "F": 0.75})])[0]["probs"]) == {"J": 0.25, "F": 0.75}
+
+
+def test_aggregate_rows_are_scored_against_the_rate():
+    rng = np.random.default_rng(5)
+    rates = rng.uniform(0, 1, 120)
+    dps = [DecisionPoint(f"p{i}", f"p{i}", "lotteries", "c13k", f"p{i}", "chooser", 1, ("B", "A"),
+                         "B" if r >= 0.5 else "A", "B", {}, (), human_rate=float(r), n_people=15)
+           for i, r in enumerate(rates)]
+    p = rng.uniform(0.02, 0.98, len(dps))
+    df = to_frame(to_rows("m", dps, [Prediction(dp.decision_id, {"B": float(q), "A": float(1 - q)})
+                                     for dp, q in zip(dps, p)]))
+    s = summarise(df)
+    assert df["is_rate"].all()
+    assert s["pearson_r"] == pytest.approx(stats.pearsonr(p, rates).statistic)
+    assert s["log_loss"] == pytest.approx(-np.mean(rates * np.log(p) + (1 - rates) * np.log(1 - p)))
+    assert s["brier"] == pytest.approx(np.mean((p - rates) ** 2))
+    assert s["accuracy"] == pytest.approx(np.mean((p > 0.5) == (rates >= 0.5)))
+    with pytest.raises(ValueError, match="not in"):
+        DecisionPoint("x", "x", "f", "g", "x", "r", 1, ("B", "A"), "B", "B", {}, (), human_rate=1.5)
