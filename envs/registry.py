@@ -48,10 +48,12 @@ def get_family(name: str) -> Family:
 
 def _register_builtin() -> None:
     from envs.repeated_matrix import DATASET, FAMILY, RepeatedMatrixEnv, load_trajectories, prompt
+    from envs.repeated_matrix.features import features as matrix_features
 
     register(Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), RepeatedMatrixEnv.from_trajectory,
                     "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)",
-                    prompt=prompt.render, option_text=prompt.option_text, normative=nash_rule))
+                    prompt=prompt.render, option_text=prompt.option_text, normative=nash_rule,
+                    features=matrix_features))
     for fam in glee_families():
         register(fam)
 

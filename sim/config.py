@@ -4,7 +4,7 @@
 name: quickstart
 data:
   family: repeated_matrix   # a registered game family, or a list of them
-  participants: 10          # optional: only the first N participants (file order)
+  participants: 10          # optional: only the first N participants (file order); or {family: N}
   games: [PD, BoS]          # optional: only these games
 predictors:
   - type: nash
@@ -47,7 +47,7 @@ class RunConfig:
     name: str
     family: str | list[str]
     predictors: list[dict[str, Any]]
-    participants: int | None = None
+    participants: int | dict[str, int] | None = None
     games: list[str] | None = None
     description: str = ""
     source: str = "<dict>"
@@ -109,9 +109,19 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
     if len(set(fams)) != len(fams):
         raise fail(f"data.family: a family is listed twice in {fams}")
     participants = data.get("participants")
-    if participants is not None and (not isinstance(participants, int) or isinstance(participants, bool)
-                                     or participants < 1):
-        raise fail(f"data.participants: expected a positive integer, got {participants!r}")
+
+    def positive(n: Any) -> bool:
+        return isinstance(n, int) and not isinstance(n, bool) and n >= 1
+
+    if isinstance(participants, dict):
+        for k, n in participants.items():
+            if k not in fams:
+                raise fail(f"data.participants.{k}: not one of the configured families {fams}")
+            if not positive(n):
+                raise fail(f"data.participants.{k}: expected a positive integer, got {n!r}")
+    elif participants is not None and not positive(participants):
+        raise fail(f"data.participants: expected a positive integer or a mapping family -> integer, "
+                   f"got {participants!r}")
     games = data.get("games")
     if games is not None and (not isinstance(games, list) or not all(isinstance(g, str) for g in games)):
         raise fail(f"data.games: expected a list of game names, got {games!r}")

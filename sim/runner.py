@@ -126,7 +126,8 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         reports.append(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues))
         log(report.summary())
         fam_decisions = replay_all(trajectories, fam.make_env, progress=progress)
-        chosen = {t.trajectory_id for t in select(trajectories, participants, config.games)}
+        limit_here = participants.get(fam.name) if isinstance(participants, dict) else participants
+        chosen = {t.trajectory_id for t in select(trajectories, limit_here, config.games)}
         all_decisions += fam_decisions
         decisions += [dp for dp in fam_decisions if dp.trajectory_id in chosen]
         n_games += len(chosen)

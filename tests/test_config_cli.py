@@ -157,3 +157,12 @@ def test_pairs_and_analysis_are_checked(tmp_path):
         load(_write(tmp_path, {**ok, "analysis": {"bootstrapp": 10}}))
     with pytest.raises(ConfigError, match="analysis.mass_threshold"):
         load(_write(tmp_path, {**ok, "analysis": {"mass_threshold": "high"}}))
+
+
+def test_participants_per_family(tmp_path):
+    cfg = load(_write(tmp_path, {"data": {"family": ["repeated_matrix", "glee_bargaining"],
+                                          "participants": {"repeated_matrix": 5}}, "predictors": BASELINES}))
+    assert cfg.participants == {"repeated_matrix": 5}
+    with pytest.raises(ConfigError, match="data.participants.glee_persuasion: not one of"):
+        load(_write(tmp_path, {"data": {"family": ["repeated_matrix"], "participants": {"glee_persuasion": 5}},
+                               "predictors": BASELINES}))

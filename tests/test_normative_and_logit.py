@@ -75,9 +75,23 @@ def test_feature_logit_never_learns_from_the_person_it_predicts(bargaining):
     assert [p.probs for p in model.predict(mine)] != [p.probs for p in before]
 
 
-def test_feature_logit_needs_family_features(akata_decisions):
+def test_feature_logit_needs_family_features(bargaining, monkeypatch):
+    from envs.registry import FAMILIES
+
+    monkeypatch.setitem(FAMILIES, "nofeatures", dataclasses.replace(FAMILIES["glee_bargaining"], name="nofeatures",
+                                                                    features=None))
     with pytest.raises(ValueError, match="defines no decision features"):
-        FeatureLogit().validate(akata_decisions[:1])
+        FeatureLogit().validate([dataclasses.replace(bargaining[0], family="nofeatures")])
+
+
+def test_feature_logit_on_repeated_games_picks_up_reciprocity(akata_decisions):
+    from analysis.metrics import summarise
+    from sim.predictions import to_frame, to_rows
+
+    model = FeatureLogit()
+    model.fit(akata_decisions)
+    s = summarise(to_frame(to_rows("fl", akata_decisions, model.predict(akata_decisions))))
+    assert s["pearson_r"] > 0.3 and s["log_loss"] < np.log(2)
 
 
 def test_variant_mapping_applies_only_to_the_named_family(bargaining, glee_root):
