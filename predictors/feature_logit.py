@@ -42,16 +42,21 @@ class LogitModel:
         return float(expit(self.weights[0] + z @ self.weights[1:]))
 
 
-def fit_logit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, scale, weights) of a penalised logistic regression; the intercept is not penalised."""
+def fit_logit(x: np.ndarray, y: np.ndarray, l2: float,
+              weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, scale, weights) of a penalised logistic regression; the intercept is not penalised.
+
+    ``y`` may be fractional (a share of people) with ``weight`` the number of people behind it: the
+    binomial likelihood of k = y * n choices out of n is the weighted logistic loss used here."""
+    w8 = np.ones(len(y)) if weight is None else np.asarray(weight, float)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     z = np.column_stack([np.ones(len(x)), (x - mean) / scale])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         eta = z @ w
-        nll = float(np.sum(np.logaddexp(0.0, eta) - y * eta)) + 0.5 * l2 * float(w[1:] @ w[1:])
-        grad = z.T @ (expit(eta) - y)
+        nll = float(np.sum(w8 * (np.logaddexp(0.0, eta) - y * eta))) + 0.5 * l2 * float(w[1:] @ w[1:])
+        grad = z.T @ (w8 * (expit(eta) - y))
         grad[1:] += l2 * w[1:]
         return nll, grad
 
@@ -96,13 +101,16 @@ class FeatureLogit(Predictor):
             feats = [self._features(dp) for dp in dps]
             names = tuple(sorted(feats[0]))
             x = np.array([[f[n] for n in names] for f in feats], float)
-            y = np.array([dp.human_action == dp.affirmative for dp in dps], float)
+            # aggregate data: fit the observed share, weighted by how many people it stands for
+            y = np.array([dp.human_rate if dp.human_rate is not None else dp.human_action == dp.affirmative
+                          for dp in dps], float)
+            n = np.array([dp.n_people if dp.human_rate is not None and dp.n_people else 1 for dp in dps], float)
             fold = np.array([fold_of(dp.participant_id, self.folds) for dp in dps])
             for k in range(self.folds):
                 train = fold != k
                 if not train.any():
                     continue
-                mean, scale, w = fit_logit(x[train], y[train], self.l2)
+                mean, scale, w = fit_logit(x[train], y[train], self.l2, n[train])
                 others = Counter(dp.human_action for dp, t in zip(dps, train) if t and dp.human_action != dp.affirmative)
                 self._models[(family, k)] = LogitModel(names, mean, scale, w, dict(others))
 

@@ -1,6 +1,7 @@
 """The ``gamereplay`` command line.
 
     gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR]
+    gamereplay report RUN_DIR [--out DIR]
     gamereplay data list [--data-dir DIR]
     gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
     gamereplay data check [NAME ...] [--data-dir DIR] [--examples N] [--from-clone PATH]
@@ -43,6 +44,18 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{len(result.errors)} predictor(s) failed: {', '.join(result.errors)}; see {out / 'errors.txt'}",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from analysis.report import write_report
+
+    try:
+        html_path, md_path = write_report(args.run_dir, args.out)
+    except FileNotFoundError as exc:
+        print(f"gamereplay: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {html_path} (open in a browser) and {md_path}")
     return 0
 
 
@@ -93,6 +106,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--verbose", action="store_true", help="print every data-quality warning")
     r.set_defaults(func=_run)
+    rp = sub.add_parser("report", help="an HTML page and a Markdown summary of a run's comparisons")
+    rp.add_argument("run_dir", help="a run directory written by `gamereplay run`")
+    rp.add_argument("--out", help="where to write report.html and report.md (default: the run directory)")
+    rp.set_defaults(func=_report)
     d = sub.add_parser("data", help="list or download data sets")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dl = dsub.add_parser("list", help="show which data sets are present and where")

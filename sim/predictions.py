@@ -53,3 +53,13 @@ def to_rows(predictor: str, decisions: Sequence[DecisionPoint], predictions: Seq
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def upgrade(df: pd.DataFrame) -> pd.DataFrame:
+    """A predictions table written before aggregate data existed, given its ``human_rate``/``is_rate`` columns."""
+    df = df.copy()
+    if "human_rate" not in df:
+        df["human_rate"] = df["human_affirmative"].astype(float)
+    if "is_rate" not in df:
+        df["is_rate"] = False
+    return df[[c for c in COLUMNS if c in df] + [c for c in df if c not in COLUMNS]]

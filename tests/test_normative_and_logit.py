@@ -115,3 +115,14 @@ def test_data_check_cli_reports_counts_and_skips(glee_root, capsys):
     assert "== glee_bargaining" in out and "== glee_persuasion" in out
     assert "replay and loader disagree" not in out
     assert "no_config (skipped)" in out  # persuasion folders without config.json are counted, not hidden
+
+
+def test_logit_fits_rates_as_binomial_shares():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 1))
+    true = 1 / (1 + np.exp(-(-0.3 + 1.5 * x[:, 0])))
+    n = rng.integers(10, 30, size=3000)
+    rate = rng.binomial(n, true) / n
+    mean, scale, w = fit_logit(x, rate, l2=0.0, weight=n)
+    assert w[1] / scale[0] == pytest.approx(1.5, abs=0.1)
+    assert w[0] - w[1] * mean[0] / scale[0] == pytest.approx(-0.3, abs=0.1)
