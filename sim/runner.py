@@ -52,9 +52,17 @@ def build_predictors(config: RunConfig) -> list[Predictor]:
     """Instantiate every predictor (no model weights are loaded yet)."""
     out = []
     for spec in config.predictors:
-        params = {k: v for k, v in spec.items() if k != "type"}
-        out.append(build(spec["type"], **params))
+        params = {k: v for k, v in spec.items() if k not in ("type", "families")}
+        pred = build(spec["type"], **params)
+        pred.families = spec.get("families")  # None: every family of the run
+        out.append(pred)
     return out
+
+
+def scored_by(pred: Predictor, decisions: Sequence[DecisionPoint]) -> list[DecisionPoint]:
+    """The decisions a predictor scores: all of them, or those of the families its spec names."""
+    only = getattr(pred, "families", None)
+    return list(decisions) if not only else [dp for dp in decisions if dp.family in only]
 
 
 def select(trajectories: Sequence[Trajectory], participants: int | None, games: Sequence[str] | None) -> list[Trajectory]:
@@ -135,7 +143,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     write_decisions(decisions, out / "decisions.jsonl")
     log(f"{len(decisions)} decisions from {n_games} games to score with {len(predictors)} predictors")
     for pred in predictors:  # e.g. a prompt template naming a part this family lacks: fail before loading
-        pred.validate(decisions)
+        pred.validate(scored_by(pred, decisions))
     timings = {"load_and_replay_s": time.perf_counter() - t0}
 
     rows: list[dict] = []
@@ -143,13 +151,14 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     for pred in predictors:
         t1 = time.perf_counter()
         try:
-            pred.fit(all_decisions)  # learners use only other participants' decisions (leave-one-out)
+            mine = scored_by(pred, decisions)
+            pred.fit(scored_by(pred, all_decisions))  # learners use only other participants' decisions
             preds = []
             chunk = max(1, pred.batch_size)
-            for i in tqdm(range(0, len(decisions), chunk), desc=pred.name, unit="batch",
-                          disable=not progress or len(decisions) <= chunk):
-                preds.extend(pred.predict(decisions[i: i + chunk]))
-            rows.extend(to_rows(pred.name, decisions, preds))
+            for i in tqdm(range(0, len(mine), chunk), desc=pred.name, unit="batch",
+                          disable=not progress or len(mine) <= chunk):
+                preds.extend(pred.predict(mine[i: i + chunk]))
+            rows.extend(to_rows(pred.name, mine, preds))
         except Exception as exc:  # one predictor failing must not lose the others' results
             errors[pred.name] = f"{type(exc).__name__}: {exc}"
             with open(out / "errors.txt", "a", encoding="utf-8") as fh:

@@ -166,3 +166,19 @@ def test_participants_per_family(tmp_path):
     with pytest.raises(ConfigError, match="data.participants.glee_persuasion: not one of"):
         load(_write(tmp_path, {"data": {"family": ["repeated_matrix"], "participants": {"glee_persuasion": 5}},
                                "predictors": BASELINES}))
+
+
+def test_predictor_restricted_to_families(tmp_path, data_root):
+    from sim.runner import run
+
+    cfg = load(_write(tmp_path, {"data": {"family": ["repeated_matrix", "glee_negotiation"],
+                                          "participants": {"repeated_matrix": 3}},
+                                 "predictors": [{"type": "uniform"},
+                                                {"type": "nash", "families": ["repeated_matrix"]}]}))
+    result = run(cfg, tmp_path / "run", data_dir=str(data_root), progress=False, log=lambda *a: None)
+    counts = result.predictions.groupby(["predictor", "family"]).size().to_dict()
+    assert counts[("uniform", "glee_negotiation")] > 0 and ("nash-mixed", "glee_negotiation") not in counts
+    assert counts[("nash-mixed", "repeated_matrix")] == counts[("uniform", "repeated_matrix")] == 60
+    with pytest.raises(ConfigError, match=r"predictors\[0\].families"):
+        load(_write(tmp_path, {"data": {"family": "repeated_matrix"},
+                               "predictors": [{"type": "uniform", "families": ["glee_bargaining"]}]}))
