@@ -56,6 +56,9 @@ def _register_builtin() -> None:
                     features=matrix_features))
     for fam in glee_families():
         register(fam)
+    for fam in lottery_families():
+        register(fam)
+    register(one_shot_family())
 
 
 def nash_rule(dp: DecisionPoint) -> tuple[dict[str, float], dict]:
@@ -84,6 +87,32 @@ def glee_families() -> list[Family]:
                           prompt=pkg.prompt.render, option_text=pkg.prompt.option_text,
                           normative=pkg.normative.rule, features=pkg.normative.features))
     return out
+
+
+def lottery_families() -> list[Family]:
+    """choices13k, one family per feedback condition; a decision is one problem answered by many people."""
+    from envs.lotteries import DATASET, FAMILY, FEEDBACK_FAMILY, LotteryEnv, load_trajectories, normative, prompt
+
+    out = []
+    for name, fb, desc in ((FAMILY, False, "choices13k: choices between two gambles described to people, no "
+                                           "feedback (Peterson et al., 2021); rates of choosing B"),
+                           (FEEDBACK_FAMILY, True, "choices13k with feedback: the same kind of problems with both "
+                                                   "gambles' outcomes shown after each choice; rates of choosing B")):
+        out.append(Family(name, DATASET, lambda folder, fb=fb: load_trajectories(folder, feedback=fb),
+                          LotteryEnv.from_trajectory, desc, prompt=prompt.render, option_text=prompt.option_text,
+                          normative=normative.rule, features=normative.features))
+    return out
+
+
+def one_shot_family() -> Family:
+    """games2p2k: one-shot 2x2 games, rates per game and role, each told in two presentation orders."""
+    from envs.one_shot import DATASET, FAMILY, OneShotEnv, load_trajectories, normative, prompt
+
+    return Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), OneShotEnv.from_trajectory,
+                  "games2p2k: 2,416 one-shot 2x2 games (12 Robinson-Goforth topologies), rates of choosing the "
+                  "first strategy per game and role, each decision in two presentation orders (Zhu et al.)",
+                  prompt=prompt.render, option_text=prompt.option_text, normative=normative.rule,
+                  features=normative.features)
 
 
 _register_builtin()

@@ -1,13 +1,15 @@
 """The data-set registry: what each data set is, where it comes from, and how to fetch it.
 
-Two kinds of data set share one interface (``status``, ``summary``, ``require``, ``fetch``;
+Three kinds of data set share one interface (``status``, ``summary``, ``require``, ``fetch``;
 see ``sim.dataset_base.DataSource``):
 
 - ``Dataset`` (here): a few pinned files, each checked against a SHA-256 written below;
+- ``OsfDataset`` (``sim.osf``): the matching files of an OSF project, checked against the
+  SHA-256 (or MD5) the OSF API lists;
 - ``GitTreeDataset`` (``sim.github_tree``): every wanted file of a folder of a GitHub
   repository, checked against the git blob ids of the upstream tree.
 
-Either way every file is written to a temporary name, verified, and only then renamed into
+Every file, whatever the kind, is written to a temporary name, verified, and only then renamed into
 place (``sim.dataset_base.write_verified``), so an interrupted or corrupted download never
 leaves a file that looks complete.
 """
@@ -22,8 +24,9 @@ from sim.datadir import resolve_data_dir
 from sim.dataset_base import (Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError, download,
                               read_chunks, sha256_of, write_verified)
 from sim.github_tree import GitTreeDataset
+from sim.osf import OsfDataset
 
-__all__ = ["DATASETS", "DataSummary", "Dataset", "DatasetError", "FetchSummary", "GitTreeDataset",
+__all__ = ["DATASETS", "DataSummary", "Dataset", "DatasetError", "FetchSummary", "GitTreeDataset", "OsfDataset",
            "PartialFetchError", "RemoteFile", "AnyDataset", "fetch", "get_dataset", "require", "sha256_of", "status", "summary"]
 
 
@@ -103,7 +106,7 @@ class Dataset:
         return FetchSummary(folder, downloaded, present)
 
 
-AnyDataset = Dataset | GitTreeDataset
+AnyDataset = Dataset | GitTreeDataset | OsfDataset
 
 _AKATA_LOOKUPS = "human_experiment/experiment/lookups/"
 DATASETS: dict[str, AnyDataset] = {
@@ -140,6 +143,30 @@ DATASETS: dict[str, AnyDataset] = {
         licence="see github.com/eilamshapira/GLEE",
         citation='Shapira et al., "GLEE: A Unified Framework and Benchmark for Language-based Economic '
                  'Environments"',
+    ),
+    "choices13k": Dataset(
+        name="choices13k",
+        base_url="https://raw.githubusercontent.com/jcpeterson/choices13k/main",
+        files=(
+            RemoteFile("c13k_selections.csv", "c13k_selections.csv",
+                       "e21941718b83fd97a5997545489a66ce27bec3b3f62700a0774fb5f997fea5c7"),
+            RemoteFile("c13k_problems.json", "c13k_problems.json",
+                       "c6bdb0ae7e0d0ca127b649b4996a7a49b3d0c4c43e5f9a851677fe4527276632"),
+        ),
+        description="13,006 choices between two gambles, each answered by 15-33 people (median 16): 14,568 "
+                    "rates of choosing gamble B (2,380 without feedback, 12,188 with feedback)",
+        licence="no licence file upstream; cite Peterson et al. (2021)",
+        citation="Peterson, Bourgin, Agrawal, Reichman & Griffiths (2021), Using large-scale experiments and "
+                 "machine learning to discover theories of human decision-making, Science 372:1209-1214",
+    ),
+    "games2p2k": OsfDataset(
+        name="games2p2k",
+        node="xrvaw",
+        description="2,416 one-shot two-player 2x2 games over the 12 Robinson-Goforth topologies, ~93,000 "
+                    "decisions aggregated per game and role: rates of choosing the first strategy",
+        licence="see osf.io/xrvaw",
+        citation="Zhu, Peterson, Enke & Griffiths, Capturing the complexity of human strategic decision-making "
+                 "with machine learning",
     ),
 }
 

@@ -1,0 +1,103 @@
+"""The normative benchmark for a one-shot 2x2 decision: the Nash equilibrium of the respondent's view.
+
+Game theory.  In the bimatrix game (R, C) seen from the respondent's side
+(rows = their strategies X, Y; columns = the other's A, B), a Nash equilibrium
+is a pair of mixed strategies each a best response to the other.  A 2x2 game
+with distinct payoffs has either one equilibrium — pure when some player has a
+dominant strategy (the Prisoner's Dilemma: both defect), or fully mixed when
+the best responses cycle (Matching Pennies) — or three: two pure ones and one
+fully mixed (coordination and anti-coordination games such as Battle of the
+Sexes or Chicken).  In the fully mixed equilibrium the respondent plays X with
+the probability that makes the *other* player indifferent::
+
+    P(X) = (C[1,1] - C[1,0]) / (C[0,0] - C[1,0] - C[0,1] + C[1,1])
+
+so it depends on the other player's payoffs only — a well-known way in which
+equilibrium and human play part ways.
+
+Selection (``variant``, as in ``predictors.nash.select_equilibrium``):
+``mixed`` (default) — the unique fully mixed equilibrium when there is one,
+else the unique equilibrium, else the mean of all; ``average``,
+``payoff_dominant`` and ``first`` as documented there.  Equilibria come from
+nashpy (support enumeration), so this rule and the ``nash`` predictor agree.
+
+``features`` gives the descriptive baselines numbers that plausibly drive the
+choice: own payoff gains of X over Y against each of the other's strategies,
+dominance for either player, the best reply to the other's dominant strategy
+(one step of "level-k" reasoning), the maximin choice, the joint-payoff gain,
+symmetry and the equilibrium probability itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from envs.one_shot.game import View
+from envs.records import DecisionPoint
+
+#: predictors.nash.SELECTIONS, written out: nashpy is imported lazily (it takes most of a second)
+VARIANTS = ("mixed", "average", "payoff_dominant", "first")
+
+
+def equilibrium_p(view: View, variant: str = "mixed") -> float:
+    """P(respondent plays their first strategy X) in the selected equilibrium."""
+    from predictors.nash import select_equilibrium
+
+    strat = select_equilibrium(view.row, view.col, variant)
+    return float(strat[0] / strat.sum())
+
+
+def rule(dp: DecisionPoint, variant: str = "mixed") -> tuple[dict[str, float], dict]:
+    """The selected Nash equilibrium strategy of the respondent, with the equilibria counted."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown games2p2k normative variant {variant!r}; choose from {VARIANTS}")
+    from predictors.nash import stage_equilibria
+
+    view = View.from_params(dict(dp.params))
+    p = equilibrium_p(view, variant)
+    eqs = stage_equilibria(tuple(map(tuple, view.row)), tuple(map(tuple, view.col)))
+    x, y = view.actions
+    return {x: p, y: 1.0 - p}, {"selection": variant, "n_equilibria": len(eqs),
+                                "n_pure_equilibria": sum(_is_pure(s) and _is_pure(t) for s, t in eqs)}
+
+
+def _is_pure(strategy: np.ndarray) -> bool:
+    return bool(np.isclose(strategy.max(), 1.0))
+
+
+def _sign_dominance(gains: np.ndarray) -> float:
+    """+1 if the first strategy weakly dominates (all gains >= 0, one > 0), -1 if the second does, else 0."""
+    if np.all(gains >= 0) and np.any(gains > 0):
+        return 1.0
+    if np.all(gains <= 0) and np.any(gains < 0):
+        return -1.0
+    return 0.0
+
+
+def features(dp: DecisionPoint) -> dict[str, float]:
+    """Named numbers describing the decision, all from the respondent's view (X = first strategy)."""
+    from predictors.nash import stage_equilibria
+
+    view = View.from_params(dict(dp.params))
+    r, c = view.row, view.col
+    own_gain = r[0] - r[1]  # X minus Y against A and against B
+    other_gain = c[:, 0] - c[:, 1]  # A minus B against X and against Y
+    other_dom = _sign_dominance(other_gain)
+    reply = 0.0
+    if other_dom:
+        col = 0 if other_dom > 0 else 1
+        reply = float(np.sign(r[0, col] - r[1, col]))
+    eqs = stage_equilibria(tuple(map(tuple, r)), tuple(map(tuple, c)))
+    return {
+        "own_gain_vs_first": float(own_gain[0]),
+        "own_gain_vs_second": float(own_gain[1]),
+        "own_gain_mean": float(own_gain.mean()),
+        "own_dominant": _sign_dominance(own_gain),
+        "other_dominant": other_dom,
+        "reply_to_other_dominant": reply,
+        "maximin": float(np.sign(r[0].min() - r[1].min())),
+        "joint_gain_mean": float(((r + c)[0] - (r + c)[1]).mean()),
+        "symmetric": float(np.array_equal(c, r.T)),
+        "n_pure_equilibria": float(sum(_is_pure(s) and _is_pure(t) for s, t in eqs)),
+        "nash_p": equilibrium_p(view, "mixed"),
+    }
