@@ -1,6 +1,6 @@
 """The ``gamereplay`` command line.
 
-    gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR]
+    gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR] [--shard-size N] [--allow-config-change]
     gamereplay report RUN_DIR [--out DIR]
     gamereplay data list [--data-dir DIR]
     gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
@@ -29,11 +29,14 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}"
     if args.limit is not None and args.limit < 1:
         raise config_mod.ConfigError("--limit must be a positive number of participants")
+    if args.shard_size < 1:
+        raise config_mod.ConfigError("--shard-size must be a positive number of decisions")
     with warnings.catch_warnings():
         if not args.verbose:  # data-quality findings go to data_report.txt; one summary line is printed
             warnings.simplefilter("ignore", DataQualityWarning)
         try:
-            result = run(cfg, out, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet)
+            result = run(cfg, out, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet,
+                         allow_config_change=args.allow_config_change, shard_size=args.shard_size)
         except DataFormatError as exc:
             raise SystemExit(f"gamereplay: bad data: {exc}") from None
     print()
@@ -105,6 +108,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", help="where data sets live (default $GAMEREPLAY_DATA, else the user cache)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--verbose", action="store_true", help="print every data-quality warning")
+    r.add_argument("--shard-size", type=int, default=512,
+                   help="decisions per results shard (the unit that a resumed run skips when done)")
+    r.add_argument("--allow-config-change", action="store_true",
+                   help="reuse an --out directory made with another config: keep unchanged predictors' shards")
     r.set_defaults(func=_run)
     rp = sub.add_parser("report", help="an HTML page and a Markdown summary of a run's comparisons")
     rp.add_argument("run_dir", help="a run directory written by `gamereplay run`")
@@ -135,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     from predictors.llm.variants import VariantError
     from sim.config import ConfigError
     from sim.datasets import DatasetError
+    from sim.store import StoreError
 
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError) as exc:
+    except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError, StoreError) as exc:
         print(f"gamereplay: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

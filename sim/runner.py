@@ -5,14 +5,19 @@ Every stage's output lands in the run directory as a file a person can open:
 - ``config.yaml``: the resolved config, data location and package versions;
 - ``data_report.txt``: what the loader read, flagged and skipped;
 - ``decisions.jsonl``: the decision points (``DecisionPoint.to_dict`` per line);
-- ``predictions.parquet``: the predictions table (see ``sim.predictions``), rewritten
-  after each predictor so a later failure loses nothing already computed;
+- ``shards/<predictor>/<family>/<n>.parquet`` and ``manifest.json``: the results store
+  (``sim.store``): each shard written atomically as soon as it is scored, so a crash or
+  Ctrl-C loses at most the shard in flight and re-running the same command computes only
+  what is missing;
+- ``predictions.parquet``: the predictions table (see ``sim.predictions``) assembled from
+  the shards, rewritten after each predictor;
 - ``metrics.csv`` and ``metrics_by_round.png``: per-round and overall metrics;
 - ``errors.txt``: predictors that failed, and why (only if any did).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import time
@@ -36,6 +41,7 @@ from sim import datasets
 from sim.config import RunConfig
 from sim.datadir import resolve_data_dir
 from sim.predictions import to_frame, to_rows
+from sim.store import RunStore, Shard, digest, folder_checksum, git_revision, plan
 
 
 @dataclass
@@ -105,9 +111,48 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
+SHARD_SIZE = 512
+
+
+def store_manifest(config: RunConfig, predictors: Sequence[Predictor], decisions_file: Path,
+                   participants, folders: dict[str, Path], shard_size: int) -> dict:
+    """What the results in a run directory belong to (see ``sim.store``)."""
+    specs = {p.name: spec for p, spec in zip(predictors, config.predictors)}
+    decisions_hash = digest(hashlib.sha256(decisions_file.read_bytes()).hexdigest())
+    return {
+        "config_hash": digest({"config": config.to_dict(), "participants": participants, "shard_size": shard_size}),
+        "decisions_hash": decisions_hash,
+        "predictor_hashes": {name: digest({"spec": spec, "decisions": decisions_hash, "shard_size": shard_size})
+                             for name, spec in specs.items()},
+        "config": config.to_dict(), "participants": participants, "shard_size": shard_size,
+        "versions": _versions(), "git_revision": git_revision(),
+        "data_checksums": {name: folder_checksum(folder) for name, folder in sorted(folders.items())},
+    }
+
+
+def run_shards(pred: Predictor, shards: Sequence[Shard], by_id: dict[str, DecisionPoint],
+               fit_on: Sequence[DecisionPoint], store: RunStore, progress: bool = True) -> int:
+    """Score the shards not yet in the store (fitting the predictor first if any is missing); returns how many."""
+    missing = [s for s in shards if not store.has(s)]
+    if not missing:
+        return 0
+    pred.fit(fit_on)  # learners use only other participants' decisions (leave-one-out / cross-fitting)
+    for shard in tqdm(missing, desc=pred.name, unit="shard", disable=not progress or len(missing) < 2):
+        batch = [by_id[i] for i in shard.decision_ids]
+        preds = []
+        chunk = max(1, pred.batch_size)
+        for i in range(0, len(batch), chunk):
+            preds.extend(pred.predict(batch[i: i + chunk]))
+        store.write(shard, to_frame(to_rows(pred.name, batch, preds)))
+    return len(missing)
+
+
 def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, limit: int | None = None,
-        progress: bool = True, log=print) -> RunResult:
-    """Run a config end to end; see the module docstring for what lands in ``out_dir``."""
+        progress: bool = True, log=print, allow_config_change: bool = False,
+        shard_size: int = SHARD_SIZE) -> RunResult:
+    """Run a config end to end; see the module docstring for what lands in ``out_dir``.
+
+    Re-running into the same ``out_dir`` resumes: only shards missing from the store are computed."""
     t0 = time.perf_counter()
     predictors = build_predictors(config)  # fails on bad specs before any data or model is touched
     for pred in predictors:  # --quiet reaches the predictors' own progress bars too
@@ -146,19 +191,24 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         pred.validate(scored_by(pred, decisions))
     timings = {"load_and_replay_s": time.perf_counter() - t0}
 
-    rows: list[dict] = []
+    store = RunStore(out)
+    dropped = store.open(store_manifest(config, predictors, out / "decisions.jsonl", participants, folders,
+                                        shard_size), allow_change=allow_config_change)
+    if dropped:
+        log(f"config changed: recomputing {', '.join(dropped)}; other predictors' shards are kept")
+    store.clean_temporaries()
+    (out / "errors.txt").unlink(missing_ok=True)  # describes the latest attempt only
+    by_id = {dp.decision_id: dp for dp in decisions}
     errors: dict[str, str] = {}
+    all_shards: list[Shard] = []
     for pred in predictors:
         t1 = time.perf_counter()
+        shards = plan(pred.name, scored_by(pred, decisions), shard_size)
+        all_shards += shards
         try:
-            mine = scored_by(pred, decisions)
-            pred.fit(scored_by(pred, all_decisions))  # learners use only other participants' decisions
-            preds = []
-            chunk = max(1, pred.batch_size)
-            for i in tqdm(range(0, len(mine), chunk), desc=pred.name, unit="batch",
-                          disable=not progress or len(mine) <= chunk):
-                preds.extend(pred.predict(mine[i: i + chunk]))
-            rows.extend(to_rows(pred.name, mine, preds))
+            done = run_shards(pred, shards, by_id, scored_by(pred, all_decisions), store, progress)
+            if done < len(shards):
+                log(f"{pred.name}: {len(shards) - done} of {len(shards)} shard(s) already in {out}, reused")
         except Exception as exc:  # one predictor failing must not lose the others' results
             errors[pred.name] = f"{type(exc).__name__}: {exc}"
             with open(out / "errors.txt", "a", encoding="utf-8") as fh:
@@ -167,9 +217,12 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
             continue
         finally:
             timings[f"{pred.name}_s"] = time.perf_counter() - t1
-        _atomic_parquet(to_frame(rows), out / "predictions.parquet")
+        _atomic_parquet(store.assemble(all_shards), out / "predictions.parquet")
 
-    predictions = to_frame(rows)
+    predictions = store.assemble(all_shards)
+    if predictions.empty:
+        predictions = to_frame([])
+    _atomic_parquet(predictions, out / "predictions.parquet")
     metrics = metrics_table(predictions) if len(predictions) else pd.DataFrame()
     if len(metrics):
         metrics.to_csv(out / "metrics.csv", index=False)
