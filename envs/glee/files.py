@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,26 @@ def number(row: dict[str, str], field: str, rowno: int) -> float:
     """A numeric field ('9000.0', '1,000', '$100' all read as numbers), or a GameFileError naming it."""
     raw = (row.get(field) or "").strip().replace(",", "").replace("$", "")
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise GameFileError("bad_number", f"{field} {row.get(field)!r} is not a number", row=rowno,
-                            field=field) from None
+        value = math.nan
+    if not math.isfinite(value):  # 'nan', 'inf' and '1e400' parse as floats but are no amount or round
+        raise GameFileError("bad_number", f"{field} {row.get(field)!r} is not a finite number", row=rowno,
+                            field=field)
+    return value
+
+
+def config_number(value: Any, key: str, whole: bool = False) -> float:
+    """A finite number from config.json's game_args (a JSON number or numeric text, never a boolean), or a
+    GameFileError naming ``key``; with ``whole`` it must also be a whole number (a round count)."""
+    try:
+        out = math.nan if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if not math.isfinite(out) or (whole and out != int(out)):
+        raise GameFileError("bad_parameter", f"game_args.{key} is {value!r}, not a "
+                                             f"{'whole' if whole else 'finite'} number", field=key)
+    return out
 
 
 def round_number(row: dict[str, str], rowno: int) -> int:

@@ -26,6 +26,7 @@ entry as ``<key>/<gamble>``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -65,14 +66,17 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})", row=line) from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv line rules, not str.splitlines
     if reader.fieldnames is None:
         raise DataFormatError(str(path), "file is empty (no header)")
     missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
     if missing:
         raise DataFormatError(str(path), f"missing column(s) {missing}; found {reader.fieldnames}",
                               row=1, field=missing[0])
-    return list(reader)
+    try:
+        return list(reader)
+    except csv.Error as exc:  # e.g. a field longer than the csv module allows
+        raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
 
 
 def read_problems(path: Path) -> dict[str, Any]:

@@ -56,9 +56,12 @@ def trajectory_id(game_id: str, role: str, presentation: str) -> str:
 
 
 def _header(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        first = fh.readline().decode("utf-8-sig", errors="replace")
-    return next(csv.reader([first]), [])
+    """The column names as ``read_rows`` will see them (a quoted name may hold a line break); [] if unreadable."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        try:
+            return [h.strip() for h in next(csv.reader(fh), [])]
+        except csv.Error:
+            return []
 
 
 def find_main_csv(folder: Path) -> tuple[Path, list[Path]]:
@@ -103,8 +106,11 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     if missing:
         raise DataFormatError(str(path), f"missing column(s) {missing}; found {header}", row=1, field=missing[0])
     rows = []
-    for row in reader:
-        rows.append((reader.line_num, row))
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # e.g. a field longer than the csv module allows
+        raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
     return header, rows
 
 

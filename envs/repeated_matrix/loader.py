@@ -16,6 +16,7 @@ the opponent's next choice; every inferred move is cross-checked against them.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,11 @@ def load_lookups(folder: Path) -> dict[tuple[str, str], LookupStrategy]:
             table = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DataFormatError(str(path), f"not valid JSON: {exc}") from None
+        if not isinstance(table, dict):
+            raise DataFormatError(str(path), f"expected a JSON object mapping J/F strings to 'J' or 'F', "
+                                             f"found {type(table).__name__}")
         bad = [k for k, v in table.items() if v not in ("J", "F") or set(k) - {"J", "F"}]
-        if not isinstance(table, dict) or bad:
+        if bad:
             raise DataFormatError(str(path), f"expected a map of J/F strings to 'J' or 'F'; bad keys: {bad[:3]}")
         out[(game, opponent)] = LookupStrategy(name=f"{game}-{opponent}", table=table)
     return out
@@ -74,14 +78,17 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})", row=line) from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv line rules, not str.splitlines
     if reader.fieldnames is None:
         raise DataFormatError(str(path), "file is empty (no header)")
     missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
     if missing:
         raise DataFormatError(str(path), f"missing column(s) {missing}; found {reader.fieldnames}",
                               row=1, field=missing[0])
-    return list(reader)
+    try:
+        return list(reader)
+    except csv.Error as exc:  # e.g. a field longer than the csv module allows
+        raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
 
 
 def load_trajectories(folder: str | Path, report: LoadReport | None = None,
@@ -148,6 +155,11 @@ def _parse_block(path, tid, pid, game_name, block, lookups, report, n_rounds, bl
         report.add(LoadIssue(str(path), first_row, "id", "wrong_round_count",
                              f"participant {pid} game {game_name} has {len(block)} rounds, expected {n_rounds}",
                              "flagged", tid))
+    for rowno, _ in block[n_rounds:]:  # the environment plays n_rounds: rows beyond them cannot be replayed
+        report.add(LoadIssue(str(path), rowno, "id", "extra_round",
+                             f"participant {pid} game {game_name}: a row beyond the game's {n_rounds} rounds "
+                             "is not replayed", "skipped", tid))
+    block = block[:n_rounds]
     events: list[Event] = []
     human_hist = ""
     agree = total = 0

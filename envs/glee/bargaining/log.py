@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, number, seat_and_round
+from envs.glee.files import GameFileError, config_number, number, seat_and_round
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.bargaining.rules import BargainingRules
 from envs.glee.text import message_or_none
@@ -21,24 +21,43 @@ COLUMNS = ("alice_gain", "bob_gain", "message", "player", "round", "decision")
 DECISIONS = {"accept": "accept", "reject": "reject"}
 
 
+def _flag(value: Any, key: str) -> bool:
+    """A config switch: JSON booleans, 0/1 and 'true'/'false' are read; anything else names ``key``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise GameFileError("bad_parameter", f"game_args.{key} {value!r} is not true/false", field=key)
+
+
 def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Discount factors, stakes, round limit and switches; a missing or unusable one names its key."""
     ga = config["game_args"]
     out: dict[str, Any] = {}
     for i, seat in ((1, "player_1"), (2, "player_2")):
         d = ga.get(f"delta_{i}")
         if d is None:
-            d = (config.get(f"{seat}_args") or {}).get("delta")
+            args = config.get(f"{seat}_args")
+            d = args.get("delta") if isinstance(args, dict) else None
         if d is None:
             raise GameFileError("missing_parameter", f"no discount factor for {seat} (game_args.delta_{i} or "
                                                      f"{seat}_args.delta)", field=f"delta_{i}")
-        out[f"delta_{i}"] = float(d)
+        out[f"delta_{i}"] = config_number(d, f"delta_{i}")
+        if not 0.0 < out[f"delta_{i}"] <= 1.0:
+            raise GameFileError("bad_parameter", f"discount factor delta_{i} {d!r} is not in (0, 1]",
+                                field=f"delta_{i}")
     for key in ("money_to_divide", "max_rounds"):
         if key not in ga:
             raise GameFileError("missing_parameter", f"game_args has no {key!r}", field=key)
-    out["money"] = float(ga["money_to_divide"])
-    out["max_rounds"] = int(ga["max_rounds"])
-    out["complete_information"] = bool(ga.get("complete_information", True))
-    out["messages_allowed"] = bool(ga.get("messages_allowed", True))
+    out["money"] = config_number(ga["money_to_divide"], "money_to_divide")
+    out["max_rounds"] = int(config_number(ga["max_rounds"], "max_rounds", whole=True))
+    for key, name in (("money_to_divide", "money"), ("max_rounds", "max_rounds")):
+        if not out[name] > 0:
+            raise GameFileError("bad_parameter", f"game_args.{key} {ga[key]!r} is not positive", field=key)
+    out["complete_information"] = _flag(ga.get("complete_information", True), "complete_information")
+    out["messages_allowed"] = _flag(ga.get("messages_allowed", True), "messages_allowed")
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, number, seat_and_round
+from envs.glee.files import GameFileError, config_number, number, seat_and_round
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.negotiation.rules import BUYER, OUTSIDE_LABEL, SELLER, NegotiationRules, role
 from envs.glee.text import message_or_none
@@ -50,15 +50,9 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
             raise GameFileError("missing_parameter", f"game_args has no {key!r}", field=key)
     out: dict[str, Any] = {}
     for key in NUMERIC_ARGS:
-        try:
-            out[key] = float(ga[key])
-        except (TypeError, ValueError):
-            raise GameFileError("bad_parameter", f"game_args.{key} {ga[key]!r} is not a number", field=key) from None
+        out[key] = config_number(ga[key], key, whole=key == "max_rounds")
         if not out[key] > 0:
             raise GameFileError("bad_parameter", f"game_args.{key} {ga[key]!r} is not positive", field=key)
-    if out["max_rounds"] != int(out["max_rounds"]):
-        raise GameFileError("bad_parameter", f"game_args.max_rounds {ga['max_rounds']!r} is not a whole number",
-                            field="max_rounds")
     out["max_rounds"] = int(out["max_rounds"])
     for key in FLAG_ARGS:
         out[key] = _flag(ga[key], key)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, number, round_number
+from envs.glee.files import GameFileError, config_number, number, round_number
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.persuasion.rules import BUYER, SELLER, SIGNAL_ACTIONS, PersuasionRules, worth
 from envs.glee.rules import NATURE_SEAT
@@ -50,11 +50,12 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
         if key not in ga:
             raise GameFileError("missing_parameter", f"game_args has no {key!r}", field=key)
         raw = ga[key]
-        try:
-            out[name] = _flag(raw, key) if kind is bool else kind(raw)
-        except (TypeError, ValueError):
-            raise GameFileError("bad_parameter", f"game_args.{key} is {raw!r}, not a {kind.__name__}",
-                                field=key) from None
+        if kind is bool:
+            out[name] = _flag(raw, key)
+        elif kind is str:
+            out[name] = str(raw)
+        else:  # a finite number (whole for a count), never a boolean or NaN
+            out[name] = kind(config_number(raw, key, whole=kind is int))
     out["buyer_messages"] = _flag(ga.get("allow_buyer_message", False), "allow_buyer_message")
     if out["message_type"] not in ("text", "binary"):
         raise GameFileError("bad_parameter", f"seller_message_type {out['message_type']!r} is not text/binary",
