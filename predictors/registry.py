@@ -29,6 +29,7 @@ def _builtin() -> dict[str, tuple[Callable[..., Predictor], Callable[[], list[st
     from predictors.feature_logit import FeatureLogit
     from predictors.nash import NashPredictor
     from predictors.normative import NormativePredictor
+    from predictors.qre import QREPredictor
 
     def params(cls) -> Callable[[], list[str]]:
         return lambda: [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
@@ -40,6 +41,7 @@ def _builtin() -> dict[str, tuple[Callable[..., Predictor], Callable[[], list[st
         "nash": (NashPredictor, params(NashPredictor)),
         "normative": (NormativePredictor, params(NormativePredictor)),
         "feature-logit": (FeatureLogit, params(FeatureLogit)),
+        "qre": (QREPredictor, params(QREPredictor)),
         "llm": (_llm, _llm_params),
     }
 
