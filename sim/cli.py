@@ -1,6 +1,7 @@
 """The ``gamereplay`` command line.
 
     gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR] [--shard-size N] [--allow-config-change]
+                          [--backend local|ray [--address ADDR] [--workers N] [--retries N]]
     gamereplay report RUN_DIR [--out DIR]
     gamereplay data list [--data-dir DIR]
     gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
@@ -31,12 +32,23 @@ def _run(args: argparse.Namespace) -> int:
         raise config_mod.ConfigError("--limit must be a positive number of participants")
     if args.shard_size < 1:
         raise config_mod.ConfigError("--shard-size must be a positive number of decisions")
+    ray_options = None
+    if args.backend == "ray":
+        from sim.ray_backend import RayOptions
+
+        try:
+            ray_options = RayOptions(address=args.address, workers=args.workers, retries=args.retries)
+        except ValueError as exc:
+            raise config_mod.ConfigError(str(exc)) from None
+    elif args.address or args.workers:
+        raise config_mod.ConfigError("--address and --workers go with --backend ray")
     with warnings.catch_warnings():
         if not args.verbose:  # data-quality findings go to data_report.txt; one summary line is printed
             warnings.simplefilter("ignore", DataQualityWarning)
         try:
             result = run(cfg, out, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet,
-                         allow_config_change=args.allow_config_change, shard_size=args.shard_size)
+                         allow_config_change=args.allow_config_change, shard_size=args.shard_size,
+                         backend=args.backend, ray_options=ray_options)
         except DataFormatError as exc:
             raise SystemExit(f"gamereplay: bad data: {exc}") from None
     print()
@@ -112,6 +124,14 @@ def parser() -> argparse.ArgumentParser:
                    help="decisions per results shard (the unit that a resumed run skips when done)")
     r.add_argument("--allow-config-change", action="store_true",
                    help="reuse an --out directory made with another config: keep unchanged predictors' shards")
+    r.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where predictors run: in this process (default) or on Ray actors, one per predictor")
+    r.add_argument("--address", help="with --backend ray: join this Ray cluster (e.g. auto, ray://head:10001) "
+                                     "instead of starting one on this machine")
+    r.add_argument("--workers", type=int, help="with --backend ray: predictors scored at once "
+                                               "(and the CPUs of a Ray started here)")
+    r.add_argument("--retries", type=int, default=3,
+                   help="with --backend ray: restarts of a worker that died before its shards were done")
     r.set_defaults(func=_run)
     rp = sub.add_parser("report", help="an HTML page and a Markdown summary of a run's comparisons")
     rp.add_argument("run_dir", help="a run directory written by `gamereplay run`")
@@ -142,12 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     from predictors.llm.variants import VariantError
     from sim.config import ConfigError
     from sim.datasets import DatasetError
+    from sim.ray_backend import RayUnavailable
     from sim.store import StoreError
 
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError, StoreError) as exc:
+    except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError, StoreError,
+            RayUnavailable) as exc:
         print(f"gamereplay: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

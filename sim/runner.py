@@ -21,27 +21,32 @@ import hashlib
 import json
 import platform
 import time
-import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import pandas as pd
 import yaml
-from tqdm.auto import tqdm
 
 from analysis.metrics import metrics_table, round_pivot
 from envs.records import DecisionPoint, Trajectory
 from envs.registry import get_family
 from envs.replay import replay_all
 from predictors.base import Predictor
-from predictors.registry import build
 from sim import datasets
 from sim.config import RunConfig
 from sim.datadir import resolve_data_dir
-from sim.predictions import to_frame, to_rows
+from sim.jobs import PredictorJob, build_predictor, scored_by
+from sim.local_backend import score_local
+from sim.predictions import to_frame
 from sim.store import RunStore, Shard, digest, folder_checksum, git_revision, plan
+
+if TYPE_CHECKING:
+    from sim.ray_backend import RayOptions
+
+__all__ = ["RunResult", "build_predictors", "scored_by", "select", "run", "format_tables",
+           "read_decisions", "write_decisions"]
 
 
 @dataclass
@@ -54,21 +59,9 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def build_predictors(config: RunConfig) -> list[Predictor]:
+def build_predictors(config: RunConfig, progress: bool = True) -> list[Predictor]:
     """Instantiate every predictor (no model weights are loaded yet)."""
-    out = []
-    for spec in config.predictors:
-        params = {k: v for k, v in spec.items() if k not in ("type", "families")}
-        pred = build(spec["type"], **params)
-        pred.families = spec.get("families")  # None: every family of the run
-        out.append(pred)
-    return out
-
-
-def scored_by(pred: Predictor, decisions: Sequence[DecisionPoint]) -> list[DecisionPoint]:
-    """The decisions a predictor scores: all of them, or those of the families its spec names."""
-    only = getattr(pred, "families", None)
-    return list(decisions) if not only else [dp for dp in decisions if dp.family in only]
+    return [build_predictor(spec, progress) for spec in config.predictors]
 
 
 def select(trajectories: Sequence[Trajectory], participants: int | None, games: Sequence[str] | None) -> list[Trajectory]:
@@ -130,34 +123,24 @@ def store_manifest(config: RunConfig, predictors: Sequence[Predictor], decisions
     }
 
 
-def run_shards(pred: Predictor, shards: Sequence[Shard], by_id: dict[str, DecisionPoint],
-               fit_on: Sequence[DecisionPoint], store: RunStore, progress: bool = True) -> int:
-    """Score the shards not yet in the store (fitting the predictor first if any is missing); returns how many."""
-    missing = [s for s in shards if not store.has(s)]
-    if not missing:
-        return 0
-    pred.fit(fit_on)  # learners use only other participants' decisions (leave-one-out / cross-fitting)
-    for shard in tqdm(missing, desc=pred.name, unit="shard", disable=not progress or len(missing) < 2):
-        batch = [by_id[i] for i in shard.decision_ids]
-        preds = []
-        chunk = max(1, pred.batch_size)
-        for i in range(0, len(batch), chunk):
-            preds.extend(pred.predict(batch[i: i + chunk]))
-        store.write(shard, to_frame(to_rows(pred.name, batch, preds)))
-    return len(missing)
-
-
 def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, limit: int | None = None,
         progress: bool = True, log=print, allow_config_change: bool = False,
-        shard_size: int = SHARD_SIZE) -> RunResult:
+        shard_size: int = SHARD_SIZE, backend: str = "local", ray_options: RayOptions | None = None,
+        on_shard=None) -> RunResult:
     """Run a config end to end; see the module docstring for what lands in ``out_dir``.
 
-    Re-running into the same ``out_dir`` resumes: only shards missing from the store are computed."""
+    Re-running into the same ``out_dir`` resumes: only shards missing from the store are computed.
+    ``backend``: "local" (in this process) or "ray" (``sim.ray_backend``; ``ray_options`` says where);
+    both write the same shards, so a run may be resumed with either."""
     t0 = time.perf_counter()
-    predictors = build_predictors(config)  # fails on bad specs before any data or model is touched
-    for pred in predictors:  # --quiet reaches the predictors' own progress bars too
-        if hasattr(pred, "progress"):
-            pred.progress = progress
+    if backend not in ("local", "ray"):
+        raise ValueError(f"unknown backend {backend!r}: use 'local' or 'ray'")
+    if backend == "ray":
+        from sim.ray_backend import RayOptions, _import_ray
+
+        _import_ray()  # no Ray: say so before any data is read
+        ray_options = ray_options or RayOptions()
+    predictors = build_predictors(config, progress)  # fails on bad specs before any data or model is touched
     families = [get_family(name) for name in config.families]
     folders = {fam.name: datasets.require(fam.dataset, data_dir) for fam in families}
 
@@ -199,25 +182,26 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     store.clean_temporaries()
     (out / "errors.txt").unlink(missing_ok=True)  # describes the latest attempt only
     by_id = {dp.decision_id: dp for dp in decisions}
-    errors: dict[str, str] = {}
-    all_shards: list[Shard] = []
-    for pred in predictors:
-        t1 = time.perf_counter()
-        shards = plan(pred.name, scored_by(pred, decisions), shard_size)
-        all_shards += shards
-        try:
-            done = run_shards(pred, shards, by_id, scored_by(pred, all_decisions), store, progress)
-            if done < len(shards):
-                log(f"{pred.name}: {len(shards) - done} of {len(shards)} shard(s) already in {out}, reused")
-        except Exception as exc:  # one predictor failing must not lose the others' results
-            errors[pred.name] = f"{type(exc).__name__}: {exc}"
-            with open(out / "errors.txt", "a", encoding="utf-8") as fh:
-                fh.write(f"== {pred.name}\n{traceback.format_exc()}\n")
-            log(f"predictor {pred.name} failed: {errors[pred.name]} (details in {out / 'errors.txt'})")
-            continue
-        finally:
-            timings[f"{pred.name}_s"] = time.perf_counter() - t1
-        _atomic_parquet(store.assemble(all_shards), out / "predictions.parquet")
+    jobs = [PredictorJob(dict(spec), pred, plan(pred.name, scored_by(pred, decisions), shard_size))
+            for pred, spec in zip(predictors, config.predictors)]
+    all_shards: list[Shard] = [s for job in jobs for s in job.shards]
+    workers: dict[str, dict] = {}
+    if backend == "ray":
+        from sim.ray_backend import score_ray
+
+        failures = score_ray(jobs, all_decisions, store, ray_options, progress, log, timings, workers, on_shard)
+    else:
+        failures = score_local(jobs, by_id, all_decisions, store, progress, log, timings,
+                               after_each=lambda job: _atomic_parquet(store.assemble(all_shards),
+                                                                      out / "predictions.parquet"))
+    errors = {name: summary for name, (summary, _) in failures.items()}
+    if failures:
+        with open(out / "errors.txt", "w", encoding="utf-8") as fh:
+            for name, (_, details) in failures.items():
+                fh.write(f"== {name}\n{details}\n")
+        log(f"{len(failures)} predictor(s) failed (details in {out / 'errors.txt'})")
+    if workers:
+        timings["workers"] = workers  # type: ignore[assignment]
 
     predictions = store.assemble(all_shards)
     if predictions.empty:

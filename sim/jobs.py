@@ -1,0 +1,64 @@
+"""A unit of scoring work that every backend runs the same way: one predictor, its shards.
+
+Both backends (``sim.local_backend``, ``sim.ray_backend``) build a predictor from its
+config spec, fit it on the run's decisions, and score shard after shard with
+``score_shard``; only *where* that happens differs.  Keeping the per-shard code in one
+place is what makes a Ray run's tables identical to a local run's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from envs.records import DecisionPoint
+from predictors.base import Predictor
+from predictors.registry import build
+from sim.predictions import to_frame, to_rows
+from sim.store import Shard
+
+
+def build_predictor(spec: Mapping[str, Any], progress: bool = True) -> Predictor:
+    """Instantiate one predictor from its config spec (no model weights are loaded yet)."""
+    params = {k: v for k, v in spec.items() if k not in ("type", "families")}
+    pred = build(spec["type"], **params)
+    pred.families = spec.get("families")  # None: every family of the run
+    if hasattr(pred, "progress"):  # --quiet reaches the predictors' own progress bars too
+        pred.progress = progress
+    return pred
+
+
+def scored_by(pred: Predictor, decisions: Sequence[DecisionPoint]) -> list[DecisionPoint]:
+    """The decisions a predictor scores: all of them, or those of the families its spec names."""
+    only = getattr(pred, "families", None)
+    return list(decisions) if not only else [dp for dp in decisions if dp.family in only]
+
+
+@dataclass
+class PredictorJob:
+    """One predictor's work in a run: its spec (to rebuild it elsewhere), the instance, its shards."""
+
+    spec: dict[str, Any]
+    predictor: Predictor
+    shards: list[Shard]
+
+    @property
+    def name(self) -> str:
+        return self.predictor.name
+
+    @property
+    def uses_gpu(self) -> bool:
+        """Whether a worker scoring this job should hold a GPU (language models only)."""
+        return self.spec.get("type") == "llm"
+
+
+def score_shard(pred: Predictor, shard: Shard, by_id: Mapping[str, DecisionPoint]) -> pd.DataFrame:
+    """The predictions rows of one shard, in the shard's decision order, ``batch_size`` decisions per call."""
+    batch = [by_id[i] for i in shard.decision_ids]
+    preds = []
+    chunk = max(1, pred.batch_size)
+    for i in range(0, len(batch), chunk):
+        preds.extend(pred.predict(batch[i: i + chunk]))
+    return to_frame(to_rows(pred.name, batch, preds))
