@@ -62,7 +62,7 @@ WORKLOADS = [
     Workload("glee_bargaining", 1_788, 1_788, 300, "full upstream GLEE"),
     Workload("glee_persuasion", 3_180, 3_180, 1_000, "full upstream GLEE"),
     Workload("glee_negotiation", 1_182, 1_182, 420, "full upstream GLEE"),
-    Workload("choices13k", 14_568, 14_568, 150, "no-feedback lottery problems"),
+    Workload("choices13k", 2_380, 2_380, 150, "no-feedback problems, the family default"),
     Workload("games2p2k", 93_000, 9_664, 250, "~93,000 decisions; 2,416 games x 2 roles x 2 presentations"),
 ]
 PEAK_FLOPS = 1e15     # dense bf16 FLOP/s of an H100-class GPU (order of magnitude)
