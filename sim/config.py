@@ -134,7 +134,7 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         if not isinstance(p, dict) or "type" not in p:
             raise fail(f"predictors[{i}]: expected a mapping with a 'type'")
         t = p["type"]
-        if t not in PREDICTOR_TYPES:
+        if not isinstance(t, str) or t not in PREDICTOR_TYPES:
             raise fail(f"predictors[{i}].type: unknown predictor type {t!r} "
                        f"(known: {', '.join(sorted(PREDICTOR_TYPES))})")
         reject_unknown(p, ["type", "families", *allowed_keys(t)], f"predictors[{i}].")
@@ -144,6 +144,8 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
             raise fail(f"predictors[{i}].families: expected a list of the configured families {fams}, got {only!r}")
         if t == "llm" and not isinstance(p.get("model"), str):
             raise fail(f"predictors[{i}].model: an llm predictor needs a model (alias, Hugging Face id or path)")
+        if "name" in p and (not isinstance(p["name"], str) or not p["name"].strip()):
+            raise fail(f"predictors[{i}].name: expected a non-empty string, got {p['name']!r}")
         label = p.get("name") or p.get("model") or t
         if label in names:
             raise fail(f"predictors[{i}]: two predictors are called {label!r}; give one a 'name'")
@@ -156,7 +158,7 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
             raise fail(f"pairs[{i}]: expected a mapping with 'base' and 'aligned' predictor names")
         reject_unknown(pair, _PAIR, f"pairs[{i}].")
         for side in ("base", "aligned"):
-            if pair[side] not in names:
+            if not isinstance(pair[side], str) or pair[side] not in names:
                 raise fail(f"pairs[{i}].{side}: no predictor is called {pair[side]!r} (predictors: "
                            f"{', '.join(sorted(names))})")
     analysis = raw.get("analysis") or {}

@@ -35,7 +35,7 @@ from envs.registry import get_family
 from envs.replay import replay_all
 from predictors.base import Predictor
 from sim import datasets
-from sim.config import RunConfig
+from sim.config import ConfigError, RunConfig
 from sim.datadir import resolve_data_dir
 from sim.jobs import PredictorJob, build_predictor, scored_by
 from sim.local_backend import score_local
@@ -60,8 +60,19 @@ class RunResult:
 
 
 def build_predictors(config: RunConfig, progress: bool = True) -> list[Predictor]:
-    """Instantiate every predictor (no model weights are loaded yet)."""
-    return [build_predictor(spec, progress) for spec in config.predictors]
+    """Instantiate every predictor (no model weights are loaded yet); a setting a predictor refuses
+    (``epsilon: -1``, ``folds: 1``) is a ``ConfigError`` naming the config file and the predictor."""
+    out = []
+    for i, spec in enumerate(config.predictors):
+        try:
+            out.append(build_predictor(spec, progress))
+        except (ValueError, TypeError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            settings = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != "type")
+            hint = f" (a setting of the wrong type? {settings})" if isinstance(exc, TypeError) else ""
+            raise ConfigError(f"{config.source}: predictors[{i}] ({spec.get('type')}): {exc}{hint}") from None
+    return out
 
 
 def select(trajectories: Sequence[Trajectory], participants: int | None, games: Sequence[str] | None) -> list[Trajectory]:
