@@ -383,6 +383,24 @@ def test_features_and_feature_logit(decisions):
     assert all(math.isclose(sum(p.probs.values()), 1.0) for p in preds)
 
 
+def test_qre_runs_on_one_shot_games_from_each_roles_view(decisions):
+    """QRE fits one λ on aggregate rates (n_people binomial choices) and predicts each role from its own view:
+    with a huge λ it approaches the dominant strategy in the Prisoner's Dilemma, for both roles."""
+    from predictors.qre import QREPredictor, qre_row_strategy
+
+    pred = QREPredictor(folds=2)
+    pred.validate(decisions)
+    pred.fit(decisions)
+    preds = {p.decision_id: p for p in pred.predict(decisions)}
+    assert len(preds) == len(decisions)
+    for dp in decisions:
+        p = preds[dp.decision_id]
+        strat = qre_row_strategy(dp.params["row_payoffs"], dp.params["col_payoffs"], p.diagnostics["lambda"])
+        assert p.probs == pytest.approx(dict(zip(dp.params["actions"], strat)))
+    for role in ("row", "col"):
+        dp = dp_of(decisions, "g0", role)
+        assert qre_row_strategy(dp.params["row_payoffs"], dp.params["col_payoffs"], 20.0)[1] > 0.99
+
 def test_family_is_registered():
     fam = get_family("games2p2k")
     assert fam.dataset == "games2p2k" and fam.prompt is prompt.render and fam.normative is normative.rule
