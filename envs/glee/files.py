@@ -150,6 +150,17 @@ def config_number(value: Any, key: str, whole: bool = False) -> float:
     return out
 
 
+def config_flag(value: Any, key: str) -> bool:
+    """A switch from config.json's game_args: JSON booleans, 0/1 and 'true'/'false' text are read;
+    anything else is a GameFileError naming ``key``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise GameFileError("bad_parameter", f"game_args.{key} is {value!r}, not true/false", field=key)
+
 def round_number(row: dict[str, str], rowno: int) -> int:
     r = number(row, "round", rowno)
     if r != int(r) or r < 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, config_number, number, seat_and_round
+from envs.glee.files import GameFileError, config_flag, config_number, number, seat_and_round
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.bargaining.rules import BargainingRules
 from envs.glee.text import message_or_none
@@ -19,17 +19,6 @@ from envs.records import Event
 
 COLUMNS = ("alice_gain", "bob_gain", "message", "player", "round", "decision")
 DECISIONS = {"accept": "accept", "reject": "reject"}
-
-
-def _flag(value: Any, key: str) -> bool:
-    """A config switch: JSON booleans, 0/1 and 'true'/'false' are read; anything else names ``key``."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise GameFileError("bad_parameter", f"game_args.{key} {value!r} is not true/false", field=key)
 
 
 def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +45,8 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
     for key, name in (("money_to_divide", "money"), ("max_rounds", "max_rounds")):
         if not out[name] > 0:
             raise GameFileError("bad_parameter", f"game_args.{key} {ga[key]!r} is not positive", field=key)
-    out["complete_information"] = _flag(ga.get("complete_information", True), "complete_information")
-    out["messages_allowed"] = _flag(ga.get("messages_allowed", True), "messages_allowed")
+    out["complete_information"] = config_flag(ga.get("complete_information", True), "complete_information")
+    out["messages_allowed"] = config_flag(ga.get("messages_allowed", True), "messages_allowed")
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, config_number, number, seat_and_round
+from envs.glee.files import GameFileError, config_flag, config_number, number, seat_and_round
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.negotiation.rules import BUYER, OUTSIDE_LABEL, SELLER, NegotiationRules, role
 from envs.glee.text import message_or_none
@@ -31,17 +31,6 @@ NUMERIC_ARGS = ("seller_value", "buyer_value", "product_price_order", "max_round
 FLAG_ARGS = ("messages_allowed", "complete_information")
 
 
-def _flag(value: Any, key: str) -> bool:
-    """A config switch as a bool; JSON booleans, 0/1 and 'true'/'false' are read, anything else is an error."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise GameFileError("bad_parameter", f"game_args.{key} {value!r} is not true/false", field=key)
-
-
 def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
     """The game's parameters from ``game_args``; every one is required, since the prompt and the rule use all."""
     ga = config["game_args"]
@@ -55,7 +44,7 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
             raise GameFileError("bad_parameter", f"game_args.{key} {ga[key]!r} is not positive", field=key)
     out["max_rounds"] = int(out["max_rounds"])
     for key in FLAG_ARGS:
-        out[key] = _flag(ga[key], key)
+        out[key] = config_flag(ga[key], key)
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping
 
-from envs.glee.files import GameFileError, config_number, number, round_number
+from envs.glee.files import GameFileError, config_flag, config_number, number, round_number
 from envs.glee.loader import Anomaly, LogFormat
 from envs.glee.persuasion.rules import BUYER, SELLER, SIGNAL_ACTIONS, PersuasionRules, worth
 from envs.glee.rules import NATURE_SEAT
@@ -33,15 +33,6 @@ GAME_ARGS = {"p": ("p", float), "v": ("v", float), "c": ("c", float), "product_p
              "is_buyer_know_p": ("buyer_knows_p", bool)}
 
 
-def _flag(value: Any, key: str) -> bool:
-    """A JSON boolean (or "true"/"false" written as text); anything else is an error naming ``key``."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise GameFileError("bad_parameter", f"game_args.{key} is {value!r}, not true/false", field=key)
-
-
 def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
     """The game's parameters from config.json's game_args; a missing or unusable one names its key."""
     ga = config["game_args"]
@@ -51,12 +42,12 @@ def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
             raise GameFileError("missing_parameter", f"game_args has no {key!r}", field=key)
         raw = ga[key]
         if kind is bool:
-            out[name] = _flag(raw, key)
+            out[name] = config_flag(raw, key)
         elif kind is str:
             out[name] = str(raw)
         else:  # a finite number (whole for a count), never a boolean or NaN
             out[name] = kind(config_number(raw, key, whole=kind is int))
-    out["buyer_messages"] = _flag(ga.get("allow_buyer_message", False), "allow_buyer_message")
+    out["buyer_messages"] = config_flag(ga.get("allow_buyer_message", False), "allow_buyer_message")
     if out["message_type"] not in ("text", "binary"):
         raise GameFileError("bad_parameter", f"seller_message_type {out['message_type']!r} is not text/binary",
                             field="seller_message_type")
