@@ -120,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", help="where data sets live (default $GAMEREPLAY_DATA, else the user cache)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--verbose", action="store_true", help="print every data-quality warning")
-    r.add_argument("--shard-size", type=int, default=512,
+    r.add_argument("--shard-size", type=int, default=2048,
                    help="decisions per results shard (the unit that a resumed run skips when done)")
     r.add_argument("--allow-config-change", action="store_true",
                    help="reuse an --out directory made with another config: keep unchanged predictors' shards")
