@@ -165,3 +165,16 @@ def clean_partials(folder: Path) -> None:
     if folder.is_dir():
         for p in folder.rglob(".*.part"):
             p.unlink(missing_ok=True)
+
+
+def write_listing(path: Path, comment: str, columns: list[str], rows: Iterable[list[object]]) -> None:
+    """Save an upstream file listing as TSV (a ``#`` comment line, a header, one row per file), atomically."""
+    lines = [f"# {comment}", "\t".join(columns)] + ["\t".join(str(v) for v in row) for row in rows]
+    write_verified(path, [("\n".join(lines) + "\n").encode()], None, str(path))
+
+
+def listing_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The (line number, fields) of a listing written by ``write_listing``, comment and header skipped."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line and not line.startswith("#") and not line.startswith("path\t"):
+            yield n, line.split("\t")

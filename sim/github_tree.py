@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from sim.datadir import resolve_data_dir
 from sim.dataset_base import (Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError, clean_partials,
-                              download, file_git_blob_sha, read_chunks, write_verified)
+                              download, file_git_blob_sha, listing_rows, read_chunks, write_listing, write_verified)
 
 GITHUB_API = "https://api.github.com"
 GITHUB_RAW = "https://raw.githubusercontent.com"
@@ -199,11 +199,9 @@ class GitTreeDataset:
     # -- the saved listing ------------------------------------------------------------------------
 
     def _write_manifest(self, folder: Path, tree_sha: str, entries: list[TreeEntry]) -> None:
-        lines = [f"# github.com/{self.repo} {self.ref} {self.subdir} tree {tree_sha}; paths relative to this folder",
-                 "path\tblob_sha\tsize"]
-        lines += [f"{self.local_name}/{e.rel}\t{e.sha}\t{e.size}" for e in entries]
-        path = folder / MANIFEST_NAME
-        write_verified(path, [("\n".join(lines) + "\n").encode()], None, str(path))
+        write_listing(folder / MANIFEST_NAME,
+                      f"github.com/{self.repo} {self.ref} {self.subdir} tree {tree_sha}; paths relative to this folder",
+                      ["path", "blob_sha", "size"], ([f"{self.local_name}/{e.rel}", e.sha, e.size] for e in entries))
 
     def read_manifest(self, data_dir: str | os.PathLike | None = None) -> list[TreeEntry] | None:
         """The upstream listing saved by the last fetch, or None if there is none."""
@@ -211,10 +209,7 @@ class GitTreeDataset:
         if not path.is_file():
             return None
         out = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line or line.startswith("#") or line.startswith("path\t"):
-                continue
-            fields = line.split("\t")
+        for n, fields in listing_rows(path):
             prefix = self.local_name + "/"
             if (len(fields) != 3 or not fields[0].startswith(prefix) or not _SHA.fullmatch(fields[1])
                     or not fields[2].isdigit() or not _safe_rel(fields[0])):

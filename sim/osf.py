@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sim.datadir import resolve_data_dir
 from sim.dataset_base import (CHUNK, Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError,
-                              clean_partials, download, read_chunks, write_verified)
+                              clean_partials, download, listing_rows, read_chunks, write_listing, write_verified)
 from sim.github_tree import _run_jobs, _safe_rel
 
 OSF_API = "https://api.osf.io/v2"
@@ -179,11 +179,10 @@ class OsfDataset:
     # -- the saved listing ------------------------------------------------------------------------
 
     def _write_manifest(self, folder: Path, entries: list[OsfFile]) -> None:
-        lines = [f"# osf.io/{self.node} {self.storage}, files matching {self.pattern}; paths relative to this folder",
-                 "path\thash\tdigest\tsize\turl"]
-        lines += [f"{e.rel}\t{e.hash_kind}\t{e.digest}\t{'' if e.size is None else e.size}\t{e.url}" for e in entries]
-        path = folder / MANIFEST_NAME
-        write_verified(path, [("\n".join(lines) + "\n").encode()], None, str(path))
+        write_listing(folder / MANIFEST_NAME,
+                      f"osf.io/{self.node} {self.storage}, files matching {self.pattern}; paths relative to this folder",
+                      ["path", "hash", "digest", "size", "url"],
+                      ([e.rel, e.hash_kind, e.digest, "" if e.size is None else e.size, e.url] for e in entries))
 
     def read_manifest(self, data_dir: str | os.PathLike | None = None) -> list[OsfFile] | None:
         """The upstream listing saved by the last fetch, or None if there is none."""
@@ -191,10 +190,7 @@ class OsfDataset:
         if not path.is_file():
             return None
         out = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line or line.startswith("#") or line.startswith("path\t"):
-                continue
-            f = line.split("\t")
+        for n, f in listing_rows(path):
             if len(f) != 5 or not _safe_rel(f[0]) or f[1] not in _HASHERS or not (f[3] == "" or f[3].isdigit()):
                 raise DatasetError(f"{path}, line {n}: not a listing line; delete the file and run "
                                    f"`gamereplay data fetch {self.name}` again")
