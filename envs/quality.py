@@ -9,9 +9,13 @@ it touches is either flagged or skipped — and the report says which.
 
 from __future__ import annotations
 
+import csv
+import io
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
 
 
 class DataFormatError(ValueError):
@@ -81,3 +85,26 @@ class LoadReport:
 class DataQualityWarning(UserWarning):
     """Emitted for every flagged or skipped record."""
 
+
+
+def read_csv_rows(path: Path, required: Sequence[str]) -> list[dict[str, str]]:
+    """A UTF-8 CSV file's rows as dicts; a missing file, non-UTF-8 text, no header, a missing ``required``
+    column or unreadable CSV is a DataFormatError naming the file (and line / column where known)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFormatError(str(path), "file not found") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})", row=line) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv line rules, not str.splitlines
+    if reader.fieldnames is None:
+        raise DataFormatError(str(path), "file is empty (no header)")
+    missing = [c for c in required if c not in reader.fieldnames]
+    if missing:
+        raise DataFormatError(str(path), f"missing column(s) {missing}; found {reader.fieldnames}",
+                              row=1, field=missing[0])
+    try:
+        return list(reader)
+    except csv.Error as exc:  # e.g. a field longer than the csv module allows
+        raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None

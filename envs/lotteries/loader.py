@@ -25,15 +25,13 @@ entry as ``<key>/<gamble>``.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 from envs.lotteries.gambles import PROB_TOL, Gamble
-from envs.quality import DataFormatError, LoadIssue, LoadReport
+from envs.quality import DataFormatError, LoadIssue, LoadReport, read_csv_rows
 from envs.records import HUMAN, Event, Trajectory
 
 FAMILY = "choices13k"
@@ -59,24 +57,7 @@ class RowError(ValueError):
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     """The csv rows; a missing file, non-UTF-8 text or a missing column is a DataFormatError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFormatError(str(path), "file not found") from None
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})", row=line) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv line rules, not str.splitlines
-    if reader.fieldnames is None:
-        raise DataFormatError(str(path), "file is empty (no header)")
-    missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
-    if missing:
-        raise DataFormatError(str(path), f"missing column(s) {missing}; found {reader.fieldnames}",
-                              row=1, field=missing[0])
-    try:
-        return list(reader)
-    except csv.Error as exc:  # e.g. a field longer than the csv module allows
-        raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
+    return read_csv_rows(path, REQUIRED_COLUMNS)
 
 
 def read_problems(path: Path) -> dict[str, Any]:
