@@ -76,7 +76,7 @@ def _n_people_by_id(predictions: pd.DataFrame,
                     decisions: Sequence[DecisionPoint] | str | Path | None) -> pd.Series:
     if decisions is not None:
         if isinstance(decisions, (str, Path)):
-            from sim.runner import read_decisions
+            from envs.records import read_decisions
 
             decisions = read_decisions(decisions)
         return pd.Series({dp.decision_id: dp.n_people for dp in decisions}, dtype=float)

@@ -373,7 +373,7 @@ def param_values(decisions: Sequence[DecisionPoint] | str | Path,
     splits).  Dict or list values are skipped.  ``value`` is text, so mixed types group.
     """
     if isinstance(decisions, (str, Path)):
-        from sim.runner import read_decisions
+        from envs.records import read_decisions
 
         decisions = read_decisions(decisions)
     rows = [(dp.decision_id, dp.family, k, v) for dp in decisions for k, v in dp.params.items() if _is_scalar(v)]

@@ -55,13 +55,13 @@ def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, list, dict[str, Any]]:
     path = run / "predictions.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{run}: no predictions.parquet — is this a run directory of `gamereplay run`?")
-    from sim.predictions import upgrade
+    from predictors.table import upgrade
 
     predictions = upgrade(pd.read_parquet(path))
     manifest = yaml.safe_load((run / "config.yaml").read_text()) if (run / "config.yaml").exists() else {}
     decisions = []
     if (run / "decisions.jsonl").exists():
-        from sim.runner import read_decisions
+        from envs.records import read_decisions
 
         decisions = read_decisions(run / "decisions.jsonl")
     return predictions, decisions, manifest or {}

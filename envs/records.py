@@ -12,8 +12,10 @@ be saved (``to_dict``), inspected and reloaded (``from_dict``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 HUMAN = "human"
 OPPONENT = "opponent"
@@ -113,3 +115,16 @@ class DecisionPoint:
         d["legal_actions"] = tuple(d["legal_actions"])
         d["flags"] = tuple(d.get("flags", ()))
         return cls(**d)
+
+
+def write_decisions(decisions: Iterable[DecisionPoint], path: str | Path) -> None:
+    """Save decision points as JSON lines (``DecisionPoint.to_dict`` per line)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for dp in decisions:
+            fh.write(json.dumps(dp.to_dict(), default=str) + "\n")
+
+
+def read_decisions(path: str | Path) -> list[DecisionPoint]:
+    """Decision points saved by ``write_decisions`` (a run's ``decisions.jsonl``)."""
+    with open(path, encoding="utf-8") as fh:
+        return [DecisionPoint.from_dict(json.loads(line)) for line in fh if line.strip()]

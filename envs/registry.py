@@ -1,118 +1,117 @@
-"""Game families by name: how to load their logs and build their environments.
+"""Game families by name: the built-in ones, YAML families and plugins' families.
 
-A family registers a loader (data-set folder -> trajectories + report) and an
-environment factory (trajectory -> environment); everything downstream works
-through this registry, so adding a game family means adding one entry.
+``register_family(family)`` adds a ``Family`` (``envs.family``) under its name; every part
+of gamereplay then finds it with ``get_family(name)`` — runs, the data check, the
+predictors (which ask a decision's family for its prompt, stage game or features).
+
+Three ways in:
+
+- the built-in families, registered when this module is imported;
+- a YAML family (``envs.tabular``): ``load_family_file("my_game.yaml")``, or
+  ``data.family: my_game.yaml`` in a run config;
+- an installed package's entry point in the group ``gamereplay.families``, whose object
+  is a ``Family`` (or a subclass, a function returning one or a list, or the path of a
+  YAML file); entry points are read the first time a name is not found.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-from envs.quality import LoadReport
-from envs.records import DecisionPoint, Trajectory
+from envs.family import Family
 
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    dataset: str  # folder name under the data directory (and name in sim.datasets)
-    load: Callable[[Path], tuple[list[Trajectory], LoadReport]]
-    make_env: Callable[[Trajectory], object]
-    description: str
-    #: the decision told in words, as named parts (rules, history, question, ...) for prompt templates
-    prompt: Callable[[DecisionPoint], dict[str, str]] | None = None
-    #: the text a model writes after the answer stub to choose an action
-    option_text: Callable[[str], str] = str
-    #: the game's normative prediction for a decision: (probabilities, diagnostics)
-    normative: Callable[[DecisionPoint], tuple[dict[str, float], dict]] | None = None
-    #: named numbers describing a decision, for descriptive (fitted) baselines
-    features: Callable[[DecisionPoint], dict[str, float]] | None = None
-
+ENTRY_POINT_GROUP = "gamereplay.families"
 
 FAMILIES: dict[str, Family] = {}
+_entry_points_loaded = False
 
 
-def register(family: Family) -> Family:
+class FamilyError(ValueError):
+    """A family cannot be registered or found; the message says which and why."""
+
+
+def register_family(family: Family, replace: bool = False) -> Family:
+    """Make ``family`` known by its name; a different family of the same name is refused unless ``replace``."""
+    if isinstance(family, type) and issubclass(family, Family):
+        family = family()
+    if not isinstance(family, Family):
+        raise FamilyError(f"register_family expects a envs.family.Family, got {type(family).__name__}")
+    if not family.name or not isinstance(family.name, str):
+        raise FamilyError(f"{family!r}: a family needs a name")
+    old = FAMILIES.get(family.name)
+    if old is not None and old is not family and not replace and not _same_source(old, family):
+        raise FamilyError(f"a game family called {family.name!r} is already registered ({old!r}); "
+                          "give yours another name")
     FAMILIES[family.name] = family
     return family
 
 
+def _same_source(a: Family, b: Family) -> bool:
+    """Two loads of one YAML file are the same family."""
+    spec_a, spec_b = getattr(a, "spec_path", None), getattr(b, "spec_path", None)
+    return spec_a is not None and spec_a == spec_b
+
+
 def get_family(name: str) -> Family:
+    """The registered family called ``name`` (entry points are consulted on a miss)."""
+    if name not in FAMILIES:
+        load_entry_points()
     if name not in FAMILIES:
         raise KeyError(f"unknown game family {name!r}; known: {sorted(FAMILIES)}")
     return FAMILIES[name]
 
 
+def families() -> dict[str, Family]:
+    """Every known family, installed plugins' included."""
+    load_entry_points()
+    return dict(FAMILIES)
+
+
+def load_family_file(path: str | os.PathLike) -> Family:
+    """Read a YAML family description (``envs.tabular``) and register it; returns the family."""
+    from envs.tabular import load_family_yaml
+
+    return register_family(load_family_yaml(path))
+
+
+def _register_object(obj: Any, origin: str) -> None:
+    if isinstance(obj, (str, os.PathLike)):
+        load_family_file(Path(obj))
+        return
+    if isinstance(obj, type) and issubclass(obj, Family):
+        obj = obj()
+    elif callable(obj) and not isinstance(obj, Family):
+        obj = obj()
+    for fam in obj if isinstance(obj, (list, tuple)) else [obj]:
+        if not isinstance(fam, Family):
+            raise FamilyError(f"entry point {origin} gave {type(fam).__name__}, not a Family")
+        register_family(fam)
+
+
+def load_entry_points() -> None:
+    """Register the families that installed packages declare under ``gamereplay.families`` (once)."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            _register_object(ep.load(), f"{ep.name} = {ep.value}")
+        except Exception as exc:  # a broken plugin must say so, not break every other family
+            raise FamilyError(f"game family plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+
+
 def _register_builtin() -> None:
-    from envs.repeated_matrix import DATASET, FAMILY, RepeatedMatrixEnv, load_trajectories, prompt
-    from envs.repeated_matrix.features import features as matrix_features
+    from envs.glee.family import glee_families
+    from envs.lotteries.family import LotteryFamily
+    from envs.one_shot.family import OneShotFamily
+    from envs.repeated_matrix.family import RepeatedMatrixFamily
 
-    register(Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), RepeatedMatrixEnv.from_trajectory,
-                    "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)",
-                    prompt=prompt.render, option_text=prompt.option_text, normative=nash_rule,
-                    features=matrix_features))
-    for fam in glee_families():
-        register(fam)
-    for fam in lottery_families():
-        register(fam)
-    register(one_shot_family())
-
-
-def nash_rule(dp: DecisionPoint) -> tuple[dict[str, float], dict]:
-    """Repeated matrix games: the stage game's (mixed where one exists) Nash equilibrium."""
-    from predictors.nash import NashPredictor
-
-    pred = NashPredictor("mixed").predict([dp])[0]
-    return dict(pred.probs), dict(pred.diagnostics)
-
-
-def glee_families() -> list[Family]:
-    """The three GLEE families, one shared environment class and loader each with its own rules."""
-    from envs.glee import DATASET as GLEE
-    from envs.glee import bargaining, negotiation, persuasion
-    from envs.glee.env import GleeEnv
-    from envs.glee.loader import load_family
-
-    out = []
-    for pkg, desc in ((bargaining, "GLEE bargaining: alternating offers with inflation, humans vs LLMs"),
-                      (persuasion, "GLEE persuasion: a seller's messages and a buyer's yes/no, humans vs LLMs"),
-                      (negotiation, "GLEE negotiation: offers and counter-offers over a price, with an "
-                                    "outside option, humans vs LLMs")):
-        fmt = pkg.FORMAT
-        out.append(Family(fmt.family, GLEE, lambda folder, fmt=fmt: load_family(fmt, folder),
-                          lambda t, fmt=fmt: GleeEnv.for_trajectory(fmt.rules, t), desc,
-                          prompt=pkg.prompt.render, option_text=pkg.prompt.option_text,
-                          normative=pkg.normative.rule, features=pkg.normative.features))
-    return out
-
-
-def lottery_families() -> list[Family]:
-    """choices13k, one family per feedback condition; a decision is one problem answered by many people."""
-    from envs.lotteries import DATASET, FAMILY, FEEDBACK_FAMILY, LotteryEnv, load_trajectories, normative, prompt
-
-    out = []
-    for name, fb, desc in ((FAMILY, False, "choices13k: choices between two gambles described to people, no "
-                                           "feedback (Peterson et al., 2021); rates of choosing B"),
-                           (FEEDBACK_FAMILY, True, "choices13k with feedback: the same kind of problems with both "
-                                                   "gambles' outcomes shown after each choice; rates of choosing B")):
-        out.append(Family(name, DATASET, lambda folder, fb=fb: load_trajectories(folder, feedback=fb),
-                          LotteryEnv.from_trajectory, desc, prompt=prompt.render, option_text=prompt.option_text,
-                          normative=normative.rule, features=normative.features))
-    return out
-
-
-def one_shot_family() -> Family:
-    """games2p2k: one-shot 2x2 games, rates per game and role, each told in two presentation orders."""
-    from envs.one_shot import DATASET, FAMILY, OneShotEnv, load_trajectories, normative, prompt
-
-    return Family(FAMILY, DATASET, lambda folder: load_trajectories(folder), OneShotEnv.from_trajectory,
-                  "games2p2k: 2,416 one-shot 2x2 games (12 Robinson-Goforth topologies), rates of choosing the "
-                  "first strategy per game and role, each decision in two presentation orders (Zhu et al.)",
-                  prompt=prompt.render, option_text=prompt.option_text, normative=normative.rule,
-                  features=normative.features)
+    for fam in (RepeatedMatrixFamily(), *glee_families(), LotteryFamily(False), LotteryFamily(True), OneShotFamily()):
+        register_family(fam)
 
 
 _register_builtin()

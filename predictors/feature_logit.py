@@ -84,7 +84,7 @@ class FeatureLogit(Predictor):
     @staticmethod
     def _features(dp: DecisionPoint) -> dict[str, float]:
         fam = get_family(dp.family)
-        if fam.features is None:
+        if not fam.provides("features"):
             raise ValueError(f"game family {dp.family!r} defines no decision features for feature-logit")
         return fam.features(dp)
 

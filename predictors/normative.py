@@ -1,6 +1,7 @@
 """The game's own normative prediction, for any family: equilibrium or rational benchmark.
 
-Each game family states its normative rule next to its rules (``Family.normative``):
+Each game family states its normative rule next to its rules (``Family.normative``; by
+default the equilibrium of its stage game):
 the stage-game Nash equilibrium in the repeated matrix games, Rubinstein's
 subgame-perfect acceptance rule in bargaining, the Bayesian buyer in persuasion,
 "accept when the price beats the outside option" in negotiation.  This predictor
@@ -14,7 +15,6 @@ a mapping ``{family: variant}`` only to the families it names.
 
 from __future__ import annotations
 
-import inspect
 from typing import Sequence
 
 from envs.records import DecisionPoint
@@ -34,13 +34,15 @@ class NormativePredictor(Predictor):
 
     def _rule(self, family: str):
         fam = get_family(family)
-        if fam.normative is None:
+        if not fam.provides("normative"):
             raise ValueError(f"game family {family!r} has no normative rule")
         variant = self.variant.get(family) if isinstance(self.variant, dict) else self.variant
         if variant is None:
             return fam.normative
-        if "variant" not in inspect.signature(fam.normative).parameters:
-            raise ValueError(f"the normative rule of {family!r} has no variants (asked for {variant!r})")
+        if variant not in fam.normative_variants:
+            if not fam.normative_variants:
+                raise ValueError(f"the normative rule of {family!r} has no variants (asked for {variant!r})")
+            raise ValueError(f"unknown {family} normative variant {variant!r}; choose from {fam.normative_variants}")
         return lambda dp: fam.normative(dp, variant=variant)
 
     def validate(self, decisions: Sequence[DecisionPoint]) -> None:

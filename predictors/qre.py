@@ -63,9 +63,11 @@ import numpy as np
 from scipy import optimize
 from scipy.special import expit
 
+from envs.family import NotProvided
 from envs.records import DecisionPoint
 from predictors.base import Prediction, Predictor
 from predictors.feature_logit import fold_of
+from predictors.nash import stage_game
 
 GameKey = tuple[tuple[tuple[float, ...], ...], tuple[tuple[float, ...], ...]]
 
@@ -184,25 +186,14 @@ class QREPredictor(Predictor):
     @staticmethod
     def _game(dp: DecisionPoint) -> tuple[GameKey, list[str]]:
         """(payoff key, the human's actions in row order); ValueError if the decision is no 2x2 matrix game."""
-        params = dp.params or {}
-        missing = [k for k in ("row_payoffs", "col_payoffs", "actions") if k not in params]
-        if missing:
-            raise ValueError(f"qre needs a 2x2 matrix game, but family {dp.family!r} (decision {dp.decision_id}) "
-                             f"has no {', '.join(repr(m) for m in missing)} in its params")
         try:
-            row = np.array(params["row_payoffs"], float)
-            col = np.array(params["col_payoffs"], float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"qre: family {dp.family!r} decision {dp.decision_id} has non-numeric payoffs") from exc
-        actions = [str(a) for a in params["actions"]]
-        if row.shape != (2, 2) or col.shape != (2, 2) or len(actions) != 2 or not np.isfinite(row).all() \
-                or not np.isfinite(col).all():
+            game = stage_game(dp)
+        except NotProvided as exc:
+            raise ValueError(f"qre needs a 2x2 stage game: {exc}") from None
+        if game.row.shape != (2, 2):
             raise ValueError(f"qre needs a 2x2 matrix game, but family {dp.family!r} (decision {dp.decision_id}) "
-                             f"has payoffs of shape {row.shape} / {col.shape} and actions {actions}")
-        if not set(dp.legal_actions) <= set(actions) or dp.human_action not in actions:
-            raise ValueError(f"qre: family {dp.family!r} decision {dp.decision_id}: legal actions "
-                             f"{dp.legal_actions} are not the game's actions {actions}")
-        return game_key(row, col), actions
+                             f"has a {game.row.shape[0]}x{game.row.shape[1]} game")
+        return game_key(game.row, game.col), list(game.actions)
 
     def validate(self, decisions: Sequence[DecisionPoint]) -> None:
         seen = set()

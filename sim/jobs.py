@@ -16,7 +16,7 @@ import pandas as pd
 from envs.records import DecisionPoint
 from predictors.base import Predictor
 from predictors.registry import build
-from sim.predictions import to_frame, to_rows
+from predictors.table import to_frame, to_rows
 from sim.store import Shard
 
 

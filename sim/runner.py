@@ -9,7 +9,7 @@ Every stage's output lands in the run directory as a file a person can open:
   (``sim.store``): each shard written atomically as soon as it is scored, so a crash or
   Ctrl-C loses at most the shard in flight and re-running the same command computes only
   what is missing;
-- ``predictions.parquet``: the predictions table (see ``sim.predictions``) assembled from
+- ``predictions.parquet``: the predictions table (see ``predictors.table``) assembled from
   the shards, rewritten after each predictor;
 - ``metrics.csv`` and ``metrics_by_round.png``: per-round and overall metrics;
 - ``errors.txt``: predictors that failed, and why (only if any did).
@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 
 from analysis.metrics import metrics_table, round_pivot
-from envs.records import DecisionPoint, Trajectory
+from envs.records import DecisionPoint, Trajectory, read_decisions, write_decisions
 from envs.registry import get_family
 from envs.replay import replay_all
 from predictors.base import Predictor
@@ -39,14 +39,14 @@ from sim.config import ConfigError, RunConfig
 from sim.datadir import resolve_data_dir
 from sim.jobs import PredictorJob, build_predictor, scored_by
 from sim.local_backend import score_local
-from sim.predictions import to_frame
+from predictors.table import to_frame
 from sim.store import RunStore, Shard, digest, folder_checksum, git_revision, plan
 
 if TYPE_CHECKING:
     from sim.ray_backend import RayOptions
 
 __all__ = ["RunResult", "build_predictors", "scored_by", "select", "run", "format_tables",
-           "read_decisions", "write_decisions"]
+           "read_decisions", "write_decisions"]  # the last two: re-exported from envs.records
 
 
 @dataclass
@@ -96,17 +96,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def write_decisions(decisions: Sequence[DecisionPoint], path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for dp in decisions:
-            fh.write(json.dumps(dp.to_dict(), default=str) + "\n")
-
-
-def read_decisions(path: str | Path) -> list[DecisionPoint]:
-    with open(path, encoding="utf-8") as fh:
-        return [DecisionPoint.from_dict(json.loads(line)) for line in fh if line.strip()]
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:

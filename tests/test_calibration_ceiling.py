@@ -10,7 +10,7 @@ from analysis.calibration import expected_calibration_error, reliability
 from analysis.ceiling import ceiling_table, split_half_ceiling
 from envs.records import DecisionPoint
 from predictors.base import Prediction
-from sim.predictions import to_frame, to_rows
+from predictors.table import to_frame, to_rows
 
 
 def _rows(p, y, predictor="m", family="f"):

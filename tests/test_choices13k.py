@@ -24,7 +24,7 @@ from envs.replay import replay, replay_all
 from predictors.feature_logit import FeatureLogit
 from predictors.normative import NormativePredictor
 from sim import datasets
-from sim.predictions import to_frame, to_rows
+from predictors.table import to_frame, to_rows
 
 
 @pytest.fixture(scope="module")

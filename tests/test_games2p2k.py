@@ -24,8 +24,8 @@ from pettingzoo.test import api_test, seed_test
 from analysis.metrics import summarise
 from envs.live import play
 from envs.one_shot import OneShotEnv, bimatrix_from_row_form, env, human_view, load_trajectories, normative, prompt
-from envs.one_shot.counterbalance import counterbalance, split_decision_id
-from envs.one_shot.game import View, parse_numbers
+from analysis.counterbalance import counterbalance, split_decision_id
+from envs.one_shot.game import labelled, parse_numbers
 from envs.one_shot.loader import role_consistency
 from envs.quality import DataFormatError, DataQualityWarning
 from envs.records import HUMAN, OPPONENT
@@ -38,7 +38,7 @@ from predictors.normative import NormativePredictor
 from sim import cli, datasets
 from sim.dataset_base import PartialFetchError
 from sim.osf import MANIFEST_NAME
-from sim.predictions import to_frame, to_rows
+from predictors.table import to_frame, to_rows
 
 G2 = datasets.DATASETS["games2p2k"]
 HEADER = ["game_id", "unique_id", "role", "row_form_matrix", "topology", "up_choice", "n", "notes"]
@@ -311,7 +311,7 @@ def test_counterbalance_averages_presentations_and_measures_the_gap(decisions):
 
 def test_pettingzoo_api():
     api_test(OneShotEnv(), num_cycles=10)
-    api_test(OneShotEnv(View(np.array([[21.0, 24], [2, 6]]), np.array([[10.0, 17], [19, 4]]))), num_cycles=10)
+    api_test(OneShotEnv(labelled([[21.0, 24], [2, 6]], [[10.0, 17], [19, 4]])), num_cycles=10)
 
 
 def test_pettingzoo_seed():
@@ -403,8 +403,8 @@ def test_qre_runs_on_one_shot_games_from_each_roles_view(decisions):
 
 def test_family_is_registered():
     fam = get_family("games2p2k")
-    assert fam.dataset == "games2p2k" and fam.prompt is prompt.render and fam.normative is normative.rule
-    assert fam.features is normative.features and fam.option_text("X") == "X"
+    assert fam.dataset == "games2p2k" and fam.option_text("X") == "X"
+    assert all(fam.provides(part) for part in ("prompt", "stage_game", "normative", "features"))
 
 
 # -- the OSF download ------------------------------------------------------------------------------

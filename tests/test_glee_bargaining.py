@@ -98,7 +98,7 @@ def test_live_play_with_masked_random_agents_replays():
     log = play(env, {"player_1": policy, "player_2": policy}, seed=3)
     assert env.state.finished and len(log) == len(env.state.events)
     t = env.to_trajectory("live/0")
-    dps = replay(t, lambda tr: GleeEnv.for_trajectory(BargainingRules(), tr))
+    dps = replay(t, lambda tr: GleeEnv.from_trajectory(tr, BargainingRules()))
     player2_answers = [e.action for e in env.state.events if e.data["seat"] == "player_2" and e.action != "offer"]
     assert [dp.human_action for dp in dps] == player2_answers
 

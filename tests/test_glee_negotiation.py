@@ -31,7 +31,7 @@ LABELS = {"AcceptOffer": "accept", "RejectOffer": "reject", "SellToJhon": "outsi
 
 
 def make_env(t):
-    return GleeEnv.for_trajectory(FORMAT.rules, t)
+    return GleeEnv.from_trajectory(t, FORMAT.rules)
 
 
 def _load(root):
@@ -114,12 +114,12 @@ def test_live_play_with_masked_random_agents_ends_and_replays(seed):
     log = play(env, {"player_1": _random_policy(rng), "player_2": _random_policy(rng)}, seed=seed)
     assert env.state.finished and 2 <= len(log) == len(env.state.events) <= 8
     t = env.to_trajectory(f"live/{seed}")
-    dps = replay(t, lambda tr: GleeEnv.for_trajectory(NegotiationRules(), tr))
+    dps = replay(t, lambda tr: GleeEnv.from_trajectory(tr, NegotiationRules()))
     human = t.params["human_seat"]
     answers = [e.action for e in t.events if e.data["seat"] == human and e.action != "offer"]
     assert [dp.human_action for dp in dps] == answers
     # replaying the live log reaches the same end
-    env2 = GleeEnv.for_trajectory(NegotiationRules(), t)
+    env2 = GleeEnv.from_trajectory(t, NegotiationRules())
     env2.reset(options={"trajectory": t})
     for agent in env2.agent_iter():
         _, _, term, trunc, _ = env2.last(observe=False)

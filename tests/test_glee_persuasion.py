@@ -32,7 +32,7 @@ def _load(root):
 
 
 def make_env(t: Trajectory) -> GleeEnv:
-    return GleeEnv.for_trajectory(FORMAT.rules, t)
+    return GleeEnv.from_trajectory(t, FORMAT.rules)
 
 
 @pytest.fixture(scope="module")

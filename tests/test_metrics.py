@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from analysis.metrics import metrics_table, pooled_round_table, summarise
-from sim.predictions import to_frame, to_rows
+from predictors.table import to_frame, to_rows
 from predictors.base import Prediction
 from envs.records import DecisionPoint
 

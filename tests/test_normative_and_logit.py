@@ -76,17 +76,24 @@ def test_feature_logit_never_learns_from_the_person_it_predicts(bargaining):
 
 
 def test_feature_logit_needs_family_features(bargaining, monkeypatch):
+    import copy
+
+    from envs.family import Family
     from envs.registry import FAMILIES
 
-    monkeypatch.setitem(FAMILIES, "nofeatures", dataclasses.replace(FAMILIES["glee_bargaining"], name="nofeatures",
-                                                                    features=None))
+    class NoFeatures(type(FAMILIES["glee_bargaining"])):
+        features = Family.features
+
+    fam = copy.copy(FAMILIES["glee_bargaining"])
+    fam.__class__, fam.name = NoFeatures, "nofeatures"
+    monkeypatch.setitem(FAMILIES, "nofeatures", fam)
     with pytest.raises(ValueError, match="defines no decision features"):
         FeatureLogit().validate([dataclasses.replace(bargaining[0], family="nofeatures")])
 
 
 def test_feature_logit_on_repeated_games_picks_up_reciprocity(akata_decisions):
     from analysis.metrics import summarise
-    from sim.predictions import to_frame, to_rows
+    from predictors.table import to_frame, to_rows
 
     model = FeatureLogit()
     model.fit(akata_decisions)

@@ -12,7 +12,7 @@ from analysis.pairs import (Pair, _weighted_r, apply_filters, pair_table, param_
                             sensitivity_grid, win_summary)
 from envs.records import DecisionPoint
 from predictors.base import Prediction
-from sim.predictions import to_frame, to_rows
+from predictors.table import to_frame, to_rows
 
 
 def _decisions(n_people=30, rounds=4, families=("famA", "famB"), seed=0, params=None):

@@ -14,7 +14,7 @@ from envs.repeated_matrix import GAMES
 def _mixed_row_strategy(row, col):
     """The row player's mixed equilibrium of a 2x2 game: make the column player indifferent."""
     (a, b), (c, d) = col
-    p = Fraction(d - c, (a - b) - (c - d))  # p*a + (1-p)*c == p*b + (1-p)*d
+    p = Fraction(int(d - c), int((a - b) - (c - d)))  # p*a + (1-p)*c == p*b + (1-p)*d
     return float(p)
 
 

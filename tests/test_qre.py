@@ -14,7 +14,7 @@ from scipy.special import expit
 from envs.records import DecisionPoint
 from envs.repeated_matrix import GAMES
 from predictors.feature_logit import fold_of
-from predictors.nash import stage_equilibria
+from envs.equilibria import equilibria
 from predictors.qre import QREPredictor, qre_path, qre_row_strategy
 from predictors.registry import allowed_keys, build
 
@@ -85,7 +85,7 @@ def test_battle_of_the_sexes_limit_is_the_equilibrium_gambit_selects():
     gambit_row = np.array([limit[s] for s in players[0].strategies], float)
     gambit_col = np.array([limit[s] for s in players[1].strategies], float)
     # it is one of the three equilibria nashpy enumerates (two pure, one mixed) ...
-    eqs = stage_equilibria(tuple(map(tuple, row)), tuple(map(tuple, col)))
+    eqs = equilibria(row, col)
     assert len(eqs) == 3
     assert sum(np.allclose(gambit_row, s, atol=1e-6) and np.allclose(gambit_col, t, atol=1e-6) for s, t in eqs) == 1
     # ... the pure one where both play F (the human's favourite, 10 points): not the mixed one nash predicts
@@ -239,14 +239,24 @@ def test_lambda_max_bounds_the_fit():
     assert all(pred.at_bound.values())
 
 
-def test_decisions_without_matrix_payoffs_are_rejected_by_family():
+def test_decisions_without_matrix_payoffs_are_rejected_by_family(monkeypatch):
+    from envs.family import Family
+    from envs.registry import FAMILIES
+    from envs.stage_game import StageGame
+
     dp = decision(0, "a", "PD", "J")
     no_game = replace(dp, family="glee_bargaining", params={"pie": 100})
-    with pytest.raises(ValueError, match="glee_bargaining.*row_payoffs"):
+    with pytest.raises(ValueError, match="glee_bargaining.*no stage game"):
         QREPredictor().validate([dp, no_game])
-    three = replace(dp, family="bigger", params={**dp.params, "row_payoffs": [[1, 2, 3]] * 3,
-                                                 "col_payoffs": [[1, 2, 3]] * 3})
+
+    class Bigger(Family):  # a family whose stage game is 3x3
+        name = "bigger"
+
+        def stage_game(self, d):
+            return StageGame([[1, 2, 3]] * 3, [[1, 2, 3]] * 3, ("J", "F", "X"))
+
+    monkeypatch.setitem(FAMILIES, "bigger", Bigger())
     with pytest.raises(ValueError, match="2x2.*'bigger'"):
-        QREPredictor().validate([three])
+        QREPredictor().validate([replace(dp, family="bigger")])
     with pytest.raises(RuntimeError, match="fit first"):
         QREPredictor().predict([dp])

@@ -15,8 +15,8 @@ from analysis.report import FIGURES, write_report
 from envs.records import DecisionPoint
 from predictors.base import Prediction
 from sim.cli import main
-from sim.predictions import to_frame, to_rows
-from sim.runner import write_decisions
+from predictors.table import to_frame, to_rows
+from envs.records import write_decisions
 
 
 @pytest.fixture(scope="module")

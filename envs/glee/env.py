@@ -52,8 +52,9 @@ class GleeEnv(AECEnv):
         self._cursor = 0
 
     @classmethod
-    def for_trajectory(cls, rules: Rules, trajectory: Trajectory) -> "GleeEnv":
-        return cls(rules, dict(trajectory.params))
+    def from_trajectory(cls, trajectory: Trajectory, rules: Rules, render_mode: str | None = None) -> "GleeEnv":
+        """An environment with ``rules`` and this trajectory's parameters."""
+        return cls(rules, dict(trajectory.params), render_mode)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self._obs_spaces[agent]

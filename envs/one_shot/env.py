@@ -28,7 +28,8 @@ from gymnasium import spaces
 from pettingzoo import AECEnv
 from pettingzoo.utils import AgentSelector
 
-from envs.one_shot.game import PRISONERS_DILEMMA, View
+from envs.one_shot.game import PRISONERS_DILEMMA
+from envs.stage_game import StageGame
 from envs.records import HUMAN, OPPONENT, DecisionPoint, Trajectory
 
 SEATS = (HUMAN, OPPONENT)
@@ -39,7 +40,7 @@ class OneShotEnv(AECEnv):
 
     metadata = {"name": "one_shot_2x2_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
-    def __init__(self, view: View = PRISONERS_DILEMMA, render_mode: str | None = None):
+    def __init__(self, view: StageGame = PRISONERS_DILEMMA, render_mode: str | None = None):
         super().__init__()
         self.view = view
         self.render_mode = render_mode
@@ -52,7 +53,7 @@ class OneShotEnv(AECEnv):
     @classmethod
     def from_trajectory(cls, trajectory: Trajectory, render_mode: str | None = None) -> "OneShotEnv":
         """An environment playing this record's game, from the respondent's side."""
-        return cls(View.from_params(dict(trajectory.params)), render_mode)
+        return cls(StageGame.from_params(dict(trajectory.params)), render_mode)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self._obs_space
@@ -67,7 +68,7 @@ class OneShotEnv(AECEnv):
             self._act_space.seed(seed)
         self.trajectory = (options or {}).get("trajectory")
         if self.trajectory is not None:
-            self.view = View.from_params(dict(self.trajectory.params))
+            self.view = StageGame.from_params(dict(self.trajectory.params))
         self.agents = list(self.possible_agents)
         self.rewards = {a: 0.0 for a in self.agents}
         self._cumulative_rewards = {a: 0.0 for a in self.agents}

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from envs.stage_game import StageGame
+
 HUMAN_LABELS: tuple[str, str] = ("X", "Y")
 OTHER_LABELS: tuple[str, str] = ("A", "B")
 ROW, COL = "row", "col"
@@ -101,29 +103,10 @@ def listing_order(presentation: str) -> tuple[int, int]:
     raise ValueError(f"unknown presentation {presentation!r}; expected one of {PRESENTATIONS}")
 
 
-@dataclass(frozen=True)
-class View:
-    """A 2x2 game from the human's side, with the labels of both players' strategies."""
-
-    row: np.ndarray  # the human's payoffs
-    col: np.ndarray  # the other player's payoffs
-    actions: tuple[str, str] = HUMAN_LABELS
-    other_actions: tuple[str, str] = OTHER_LABELS
-
-    def payoff(self, mine: str, theirs: str) -> tuple[float, float]:
-        i, j = self.actions.index(mine), self.other_actions.index(theirs)
-        return float(self.row[i, j]), float(self.col[i, j])
-
-    def to_params(self) -> dict:
-        """The plain-value keys ``predictors.nash`` reads (``row_payoffs``, ``col_payoffs``, ``actions``)."""
-        return {"row_payoffs": self.row.tolist(), "col_payoffs": self.col.tolist(),
-                "actions": list(self.actions), "other_actions": list(self.other_actions)}
-
-    @classmethod
-    def from_params(cls, params: dict) -> "View":
-        return cls(np.array(params["row_payoffs"], float), np.array(params["col_payoffs"], float),
-                   tuple(params.get("actions", HUMAN_LABELS)), tuple(params.get("other_actions", OTHER_LABELS)))
+def labelled(row, col) -> StageGame:
+    """A 2x2 game from the human's side with this data set's labels (X, Y for the human; A, B for the other)."""
+    return StageGame(np.asarray(row, float), np.asarray(col, float), HUMAN_LABELS, OTHER_LABELS)
 
 
 #: A Prisoner's Dilemma (X = cooperate, Y = defect) — the environment's default game for live play and tests.
-PRISONERS_DILEMMA = View(np.array([[3.0, 0.0], [5.0, 1.0]]), np.array([[3.0, 5.0], [0.0, 1.0]]))
+PRISONERS_DILEMMA = labelled([[3.0, 0.0], [5.0, 1.0]], [[3.0, 5.0], [0.0, 1.0]])

@@ -18,7 +18,7 @@ Each row becomes two trajectories of one decision each — ``presentation``
 "original" and "swapped" (the human's strategies listed in the opposite order
 in the prompt; labels, rate and affirmative action are unchanged) — so that a
 predictor's position bias can be measured and averaged out
-(``envs.one_shot.counterbalance``).  ``participant_id`` is the ``game_id`` (the
+(``analysis.counterbalance``).  ``participant_id`` is the ``game_id`` (the
 data has no person ids), so every presentation and role of a game falls in the
 same cross-fitting fold.  The human's action is the majority choice (``X`` on
 an exact tie); the rate itself is in the human event's data.
@@ -38,10 +38,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.one_shot.game import (HUMAN_LABELS, PRESENTATIONS, MatrixFormatError, View, bimatrix_from_row_form,
-                                human_view, normalise_role, parse_numbers)
+from envs.one_shot.game import (HUMAN_LABELS, PRESENTATIONS, MatrixFormatError, bimatrix_from_row_form,
+                                human_view, labelled, normalise_role, parse_numbers)
 from envs.quality import DataFormatError, LoadIssue, LoadReport
 from envs.records import HUMAN, Event, Trajectory
+from envs.stage_game import StageGame
 
 FAMILY = "games2p2k"
 DATASET = "games2p2k"
@@ -136,7 +137,7 @@ class GameRow:
     unique_id: str | None
     role: str
     numbers: tuple[float, ...]
-    view: View
+    view: StageGame
     rate: float
     n_people: int | None
     topology: str
@@ -198,7 +199,7 @@ def parse_row(line: int, row: dict[str, str], count_column: str | None) -> GameR
         else:
             topology = name
     mine, theirs = human_view(row_pay, col_pay, role)
-    return GameRow(line, game_id, get("unique_id") or None, role, tuple(numbers), View(mine, theirs), rate,
+    return GameRow(line, game_id, get("unique_id") or None, role, tuple(numbers), labelled(mine, theirs), rate,
                    n_people, topology, tuple(notes))
 
 

@@ -15,11 +15,12 @@ the probability that makes the *other* player indifferent::
 so it depends on the other player's payoffs only — a well-known way in which
 equilibrium and human play part ways.
 
-Selection (``variant``, as in ``predictors.nash.select_equilibrium``):
+Selection (``variant``, as in ``envs.equilibria.select_equilibrium``):
 ``mixed`` (default) — the unique fully mixed equilibrium when there is one,
 else the unique equilibrium, else the mean of all; ``average``,
 ``payoff_dominant`` and ``first`` as documented there.  Equilibria come from
-nashpy (support enumeration), so this rule and the ``nash`` predictor agree.
+the game's ``StageGame`` (nashpy support enumeration), so this rule and the
+``nash`` predictor agree.
 
 ``features`` gives the descriptive baselines numbers that plausibly drive the
 choice: own payoff gains of X over Y against each of the other's strategies,
@@ -32,37 +33,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from envs.one_shot.game import View
+from envs.equilibria import SELECTIONS as VARIANTS
 from envs.records import DecisionPoint
+from envs.stage_game import StageGame
 
-#: predictors.nash.SELECTIONS, written out: nashpy is imported lazily (it takes most of a second)
-VARIANTS = ("mixed", "average", "payoff_dominant", "first")
+__all__ = ["VARIANTS", "equilibrium_p", "rule", "features"]
 
 
-def equilibrium_p(view: View, variant: str = "mixed") -> float:
+def equilibrium_p(view: StageGame, variant: str = "mixed") -> float:
     """P(respondent plays their first strategy X) in the selected equilibrium."""
-    from predictors.nash import select_equilibrium
-
-    strat = select_equilibrium(view.row, view.col, variant)
-    return float(strat[0] / strat.sum())
+    return view.equilibrium(variant)[view.actions[0]]
 
 
 def rule(dp: DecisionPoint, variant: str = "mixed") -> tuple[dict[str, float], dict]:
     """The selected Nash equilibrium strategy of the respondent, with the equilibria counted."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown games2p2k normative variant {variant!r}; choose from {VARIANTS}")
-    from predictors.nash import stage_equilibria
-
-    view = View.from_params(dict(dp.params))
+    view = StageGame.from_params(dp.params)
     p = equilibrium_p(view, variant)
-    eqs = stage_equilibria(tuple(map(tuple, view.row)), tuple(map(tuple, view.col)))
     x, y = view.actions
-    return {x: p, y: 1.0 - p}, {"selection": variant, "n_equilibria": len(eqs),
-                                "n_pure_equilibria": sum(_is_pure(s) and _is_pure(t) for s, t in eqs)}
-
-
-def _is_pure(strategy: np.ndarray) -> bool:
-    return bool(np.isclose(strategy.max(), 1.0))
+    return {x: p, y: 1.0 - p}, {"selection": variant, "n_equilibria": len(view.equilibria()),
+                                "n_pure_equilibria": view.n_pure_equilibria()}
 
 
 def _sign_dominance(gains: np.ndarray) -> float:
@@ -76,9 +67,7 @@ def _sign_dominance(gains: np.ndarray) -> float:
 
 def features(dp: DecisionPoint) -> dict[str, float]:
     """Named numbers describing the decision, all from the respondent's view (X = first strategy)."""
-    from predictors.nash import stage_equilibria
-
-    view = View.from_params(dict(dp.params))
+    view = StageGame.from_params(dp.params)
     r, c = view.row, view.col
     own_gain = r[0] - r[1]  # X minus Y against A and against B
     other_gain = c[:, 0] - c[:, 1]  # A minus B against X and against Y
@@ -87,7 +76,6 @@ def features(dp: DecisionPoint) -> dict[str, float]:
     if other_dom:
         col = 0 if other_dom > 0 else 1
         reply = float(np.sign(r[0, col] - r[1, col]))
-    eqs = stage_equilibria(tuple(map(tuple, r)), tuple(map(tuple, c)))
     return {
         "own_gain_vs_first": float(own_gain[0]),
         "own_gain_vs_second": float(own_gain[1]),
@@ -98,6 +86,6 @@ def features(dp: DecisionPoint) -> dict[str, float]:
         "maximin": float(np.sign(r[0].min() - r[1].min())),
         "joint_gain_mean": float(((r + c)[0] - (r + c)[1]).mean()),
         "symmetric": float(np.array_equal(c, r.T)),
-        "n_pure_equilibria": float(sum(_is_pure(s) and _is_pure(t) for s, t in eqs)),
+        "n_pure_equilibria": float(view.n_pure_equilibria()),
         "nash_p": equilibrium_p(view, "mixed"),
     }

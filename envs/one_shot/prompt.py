@@ -10,7 +10,8 @@ presentations measures position bias; the labels stay on the same strategies.
 
 from __future__ import annotations
 
-from envs.one_shot.game import View, listing_order
+from envs.one_shot.game import listing_order
+from envs.stage_game import StageGame
 from envs.records import DecisionPoint
 
 
@@ -26,7 +27,7 @@ def listed_actions(dp: DecisionPoint) -> tuple[str, str]:
 
 
 def rules_text(dp: DecisionPoint) -> str:
-    view = View.from_params(dict(dp.params))
+    view = StageGame.from_params(dict(dp.params))
     first, second = listed_actions(dp)
     a, b = view.other_actions
     lines = ["You are playing a game with another player. Each of you makes one choice, at the same time and "

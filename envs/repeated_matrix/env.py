@@ -25,7 +25,8 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import AgentSelector
 
 from envs.records import HUMAN, OPPONENT, DecisionPoint, Event, Trajectory
-from envs.repeated_matrix.games import GAMES, MatrixGame, game_from_params
+from envs.repeated_matrix.games import GAMES, game_from_params
+from envs.stage_game import StageGame
 
 SEATS = (HUMAN, OPPONENT)
 
@@ -35,7 +36,7 @@ class RepeatedMatrixEnv(AECEnv):
 
     metadata = {"name": "repeated_matrix_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
-    def __init__(self, game: MatrixGame | str = "PD", n_rounds: int = 10, render_mode: str | None = None):
+    def __init__(self, game: StageGame | str = "PD", n_rounds: int = 10, render_mode: str | None = None):
         super().__init__()
         self.game = GAMES[game] if isinstance(game, str) else game
         self.n_rounds = n_rounds

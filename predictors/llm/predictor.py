@@ -26,7 +26,7 @@ ENGINES = ("trie", "simple")
 
 def _prompted_family(dp: DecisionPoint):
     family = get_family(dp.family)
-    if family.prompt is None:
+    if not family.provides("prompt"):
         raise ValueError(f"game family {dp.family!r} has no prompt renderer")
     return family
 

@@ -4,7 +4,7 @@ Every games2p2k game and role is told twice: "original" (the respondent's
 options listed X, Y) and "swapped" (Y, X).  People answered one fixed question,
 so both presentations carry the same rate; a predictor without position bias
 gives both the same probability.  ``counterbalance`` takes the predictions
-table (``sim.predictions``: one row per predictor x decision) and returns
+table (``predictors.table``: one row per predictor x decision) and returns
 
 - ``averaged``: one row per predictor x (game, role), in the predictions-table
   columns (so ``analysis.metrics`` scores it unchanged), with the probabilities
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from envs.one_shot.loader import FAMILY
-from sim.predictions import COLUMNS
+from predictors.table import COLUMNS
 
 _ID = re.compile(r"^(?P<pair>.+)/(?P<presentation>original|swapped)/r1$")
 BIAS_COLUMNS = ["predictor", "pairs", "gap", "first_listed_shift", "max_gap"]
