@@ -25,7 +25,6 @@ game parameter.  Rate rows (aggregate data, ``is_rate``) are correlated with
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.bootstrap import participant_weights, pearson, percentile_ci, seeded_rng, weighted_r
 from envs.records import DecisionPoint
 
 PAIR_COLUMNS = ["pair", "base", "aligned", "provider", "matched"]
@@ -46,7 +46,6 @@ SUMMARY_COLUMNS = ["pairs", "kept", "unmatched_kept", "base_wins", "aligned_wins
 GRID_COLUMNS = ["mass_threshold", "r_threshold", "kept", "base_wins", "aligned_wins", "ties", "direction",
                 "p_binomial"]
 TIE_TOL = 1e-12
-_CHUNK = 256  # bootstrap draws per matrix product: bounds memory at _CHUNK × rows
 
 
 @dataclass(frozen=True)
@@ -74,51 +73,6 @@ def human_target(df: pd.DataFrame) -> np.ndarray:
     """What the predictions are scored against: the rate for aggregate rows, else the 0/1 choice."""
     col = "human_rate" if "human_rate" in df else "human_affirmative"
     return df[col].to_numpy(float)
-
-
-def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson r, NaN when either side is constant or there are fewer than 2 rows (as in metrics)."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return np.nan
-    return float(stats.pearsonr(x, y).statistic)
-
-
-def _weighted_r(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson r under each row of integer weights ``w`` (draws × rows) — a resample with duplicates.
-
-    Centring on the first element keeps a constant column exactly zero, so a
-    resample where one side is constant gives NaN, like :func:`pearson`.
-    """
-    xc = x - x[0]
-    yc = y - y[0]
-    sw = w.sum(axis=1)
-    mx, my = w @ xc / sw, w @ yc / sw
-    exx, eyy = w @ (xc * xc) / sw, w @ (yc * yc) / sw
-    vx = exx - mx * mx
-    vy = eyy - my * my
-    cov = w @ (xc * yc) / sw - mx * my
-    ok = (vx > 1e-12 * exx) & (vy > 1e-12 * eyy) & (vx > 0) & (vy > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = cov / np.sqrt(vx * vy)
-    return np.where(ok, np.clip(r, -1.0, 1.0), np.nan)
-
-
-def _rng(seed: int, *keys: Any) -> np.random.Generator:
-    """A generator fixed by the seed and the names involved, not by the order of the work."""
-    return np.random.default_rng([seed, zlib.crc32("|".join(map(str, keys)).encode())])
-
-
-def _percentile_ci(draws: np.ndarray, ci: float, min_valid: float = 0.5) -> tuple[float, float]:
-    """Percentile interval of the finite draws; NaN when most draws are undefined."""
-    draws = np.asarray(draws, float)
-    fin = draws[np.isfinite(draws)]
-    if len(draws) == 0 or len(fin) < max(1, min_valid * len(draws)):
-        return np.nan, np.nan
-    a = (1 - ci) / 2
-    lo, hi = np.percentile(fin, [100 * a, 100 * (1 - a)])
-    return float(lo), float(hi)
 
 
 def _winner(r_base: float, r_aligned: float) -> str | None:
@@ -159,14 +113,8 @@ def _compare(g: pd.DataFrame, n_boot: int, rng: np.random.Generator, ci: float) 
     r_b, r_a = pearson(pb, y), pearson(pa, y)
     lo = hi = np.nan
     if n_boot > 0 and np.isfinite(r_b) and np.isfinite(r_a):
-        k = len(uniq)
-        diffs = []
-        for start in range(0, n_boot, _CHUNK):
-            m = min(_CHUNK, n_boot - start)
-            counts = rng.multinomial(k, np.full(k, 1.0 / k), size=m)  # participants drawn with replacement
-            w = counts[:, codes].astype(float)
-            diffs.append(_weighted_r(w, pb, y) - _weighted_r(w, pa, y))
-        lo, hi = _percentile_ci(np.concatenate(diffs), ci)
+        diffs = [weighted_r(w, pb, y) - weighted_r(w, pa, y) for w in participant_weights(codes, n_boot, rng)]
+        lo, hi = percentile_ci(np.concatenate(diffs), ci)
     return {"n": int(len(g)), "n_participants": int(len(uniq)), "r_base": r_b, "r_aligned": r_a,
             "diff": r_b - r_a, "diff_ci_low": lo, "diff_ci_high": hi,
             "mass_base": _nanmean(g["m_base"].to_numpy(float)),
@@ -199,7 +147,7 @@ def pair_table(predictions: pd.DataFrame, pairs: Iterable[Pair], by: Sequence[st
         groups = paired.groupby(by, sort=True, dropna=False) if by else [((), paired)]
         for keys, g in groups:
             keys = keys if isinstance(keys, tuple) else (keys,)
-            rng = _rng(seed, pair.base, pair.aligned, *keys)
+            rng = seeded_rng(seed, pair.base, pair.aligned, *keys)
             rows.append({**_pair_cols(pair), **dict(zip(by, keys)), **_compare(g, n_boot, rng, ci)})
     return pd.DataFrame(rows, columns=[*PAIR_COLUMNS, *by, *STAT_COLUMNS])
 
@@ -268,11 +216,11 @@ def _summarise_wins(t: pd.DataFrame, n_boot: int, rng: np.random.Generator, ci: 
     md_lo = md_hi = sh_lo = sh_hi = np.nan
     if n_boot > 0 and len(diffs):
         idx = rng.integers(0, len(diffs), size=(n_boot, len(diffs)))
-        md_lo, md_hi = _percentile_ci(diffs[idx].mean(axis=1), ci)
+        md_lo, md_hi = percentile_ci(diffs[idx].mean(axis=1), ci)
     if n_boot > 0 and n_dec:
         base_won = (w[(w == "base") | (w == "aligned")] == "base").astype(float)
         idx = rng.integers(0, n_dec, size=(n_boot, n_dec))
-        sh_lo, sh_hi = _percentile_ci(base_won[idx].mean(axis=1), ci)
+        sh_lo, sh_hi = percentile_ci(base_won[idx].mean(axis=1), ci)
     return {"pairs": int(len(t)), "kept": int(len(kept)),
             "unmatched_kept": int((~kept["matched"].astype(bool)).sum()),
             "base_wins": nb, "aligned_wins": na, "ties": nt, "direction": direction,
@@ -305,8 +253,8 @@ def win_summary(table: pd.DataFrame, n_boot: int = 5000, seed: int = 0, ci: floa
     if gcols:
         for keys, g in t.groupby(gcols, sort=True, dropna=False):
             keys = keys if isinstance(keys, tuple) else (keys,)
-            rows.append({**dict(zip(gcols, keys)), **_summarise_wins(g, n_boot, _rng(seed, *keys), ci)})
-    rows.append({**{c: "all" for c in gcols}, **_summarise_wins(t, n_boot, _rng(seed, "all"), ci)})
+            rows.append({**dict(zip(gcols, keys)), **_summarise_wins(g, n_boot, seeded_rng(seed, *keys), ci)})
+    rows.append({**{c: "all" for c in gcols}, **_summarise_wins(t, n_boot, seeded_rng(seed, "all"), ci)})
     return pd.DataFrame(rows, columns=[*gcols, *SUMMARY_COLUMNS])
 
 

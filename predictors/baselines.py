@@ -5,7 +5,8 @@ Both learn only from *other* participants: ``fit`` counts every decision, and
 (leave-one-participant-out), with add-``alpha`` smoothing so no probability is 0.
 
 - ``PopulationRate``: how often other people chose each action in the same
-  game and round.
+  cell — the family's ``cell(dp)``: game and round by default, or whatever a
+  family declares comparable (e.g. the same offer in a responder game).
 - ``Reciprocity``: play what the opponent played last round (tit-for-tat),
   trembling with the rate at which other people did *not* copy; in round 1
   (nothing to copy) it falls back to the population rate.
@@ -25,6 +26,7 @@ from collections import Counter
 from typing import Sequence
 
 from envs.records import OPPONENT, DecisionPoint
+from envs.registry import get_family
 from predictors.base import Prediction, Predictor
 
 
@@ -37,7 +39,7 @@ class Uniform(Predictor):
 
 
 class PopulationRate(Predictor):
-    """Leave-one-participant-out choice rate per (family, game, round)."""
+    """Leave-one-participant-out choice rate per family and cell (``Family.cell``: by default game and round)."""
 
     name = "population-rate"
 
@@ -49,7 +51,7 @@ class PopulationRate(Predictor):
 
     @staticmethod
     def _key(dp: DecisionPoint) -> tuple:
-        return (dp.family, dp.game, dp.round)
+        return (dp.family, *get_family(dp.family).cell(dp))
 
     def fit(self, decisions: Sequence[DecisionPoint]) -> None:
         self._all, self._own = Counter(), Counter()

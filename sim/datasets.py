@@ -27,7 +27,7 @@ from sim.github_tree import GitTreeDataset
 from sim.osf import OsfDataset
 
 __all__ = ["DATASETS", "DataSummary", "Dataset", "DatasetError", "FetchSummary", "GitTreeDataset", "OsfDataset",
-           "PartialFetchError", "RemoteFile", "AnyDataset", "fetch", "get_dataset", "require", "sha256_of", "status", "summary"]
+           "PartialFetchError", "RemoteFile", "AnyDataset", "family_folder", "fetch", "get_dataset", "require", "sha256_of", "status", "summary"]
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,25 @@ def status(name: str, data_dir: str | os.PathLike | None = None) -> dict[str, st
 def summary(name: str, data_dir: str | os.PathLike | None = None) -> DataSummary:
     """present / incomplete / missing, with the lines ``gamereplay data list`` prints under it."""
     return get_dataset(name).summary(data_dir)
+
+
+def family_folder(family, data_dir: str | os.PathLike | None = None,
+                  path: str | os.PathLike | None = None) -> Path:
+    """Where ``family`` (an ``envs.family.Family``) reads its human log: an explicit local ``path`` (a run's
+    ``data.path``), else its registered data set in the data directory, else the file or folder the family
+    itself names (``Family.source``, e.g. a YAML family's ``data.path``)."""
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise DatasetError(f"data.path {p} does not exist (family {family.name!r})")
+        return p
+    if family.dataset:
+        return require(family.dataset, data_dir)
+    if family.source is not None:
+        if not Path(family.source).exists():
+            raise DatasetError(f"family {family.name!r} reads {family.source}, which does not exist")
+        return Path(family.source)
+    raise DatasetError(f"family {family.name!r} names no data set and no local file: set data.path in the run config")
 
 
 def require(name: str, data_dir: str | os.PathLike | None = None) -> Path:

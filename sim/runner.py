@@ -142,19 +142,20 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         ray_options = ray_options or RayOptions()
     predictors = build_predictors(config, progress)  # fails on bad specs before any data or model is touched
     families = [get_family(name) for name in config.families]
-    folders = {fam.name: datasets.require(fam.dataset, data_dir) for fam in families}
+    local = getattr(config, "data_path", None)
+    folders = {fam.name: datasets.family_folder(fam, data_dir, local) for fam in families}
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     participants = limit if limit is not None else config.participants
 
-    def write_manifest() -> None:  # again at the end, when devices and fallbacks are known
+    def write_resolved_config() -> None:  # again at the end, when devices and fallbacks are known
         resolved = {**config.to_dict(), "resolved": {
             "config_file": config.source, "data_dir": str(resolve_data_dir(data_dir)), "participants": participants,
             "predictors": [p.describe() for p in predictors], "versions": _versions()}}
         (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
 
-    write_manifest()
+    write_resolved_config()
 
     reports, all_decisions, decisions, n_games = [], [], [], 0
     for fam in families:
@@ -213,10 +214,28 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         from analysis.plots import plot_by_round
 
         plot_by_round(metrics, out / "metrics_by_round.png")
+    group_by = list(config.analysis.get("group_by") or [])
+    if group_by and len(predictions):
+        write_variable_metrics(predictions, decisions, group_by, out, config.analysis)
     timings["total_s"] = time.perf_counter() - t0
-    write_manifest()
+    write_resolved_config()
     (out / "timings.json").write_text(json.dumps(timings, indent=2))
     return RunResult(out, decisions, predictions, metrics, errors, timings)
+
+
+def write_variable_metrics(predictions: pd.DataFrame, decisions: Sequence[DecisionPoint], names: Sequence[str],
+                           out: Path, settings: dict) -> list[Path]:
+    """``metrics_by_<name>.csv`` and ``.png`` for each ``analysis.group_by`` variable (``analysis.variables``)."""
+    from analysis.plots import plot_by_variable
+    from analysis.variables import metrics_by_variable
+
+    written = []
+    for name in names:
+        table = metrics_by_variable(predictions, decisions, [name], n_boot=int(settings.get("bootstrap", 1000)),
+                                    seed=int(settings.get("seed", 0)))
+        table.to_csv(out / f"metrics_by_{name}.csv", index=False)
+        written += [out / f"metrics_by_{name}.csv", plot_by_variable(table, name, out / f"metrics_by_{name}.png")]
+    return written
 
 
 def format_tables(predictions: pd.DataFrame) -> str:

@@ -61,7 +61,10 @@ def git_revision(path: Path | None = None) -> str:
 
 
 def folder_checksum(folder: Path) -> str:
-    """SHA-256 over every file's relative path and bytes under ``folder`` (sorted), for the manifest."""
+    """SHA-256 over every file's relative path and bytes under ``folder`` (sorted), for the manifest;
+    of the bytes alone when ``folder`` is one file (a family's local ``data.path``)."""
+    if Path(folder).is_file():
+        return hashlib.sha256(Path(folder).read_bytes()).hexdigest()
     h = hashlib.sha256()
     for p in sorted(q for q in Path(folder).rglob("*") if q.is_file()):
         h.update(str(p.relative_to(folder)).encode())

@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from analysis.metrics import summarise
-from analysis.pairs import (Pair, _weighted_r, apply_filters, pair_table, param_breakdown, pearson, round_breakdown,
+from analysis.bootstrap import weighted_r as _weighted_r
+from analysis.pairs import (Pair, apply_filters, pair_table, param_breakdown, pearson, round_breakdown,
                             sensitivity_grid, win_summary)
 from envs.records import DecisionPoint
 from predictors.base import Prediction
