@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = [("engine", TrieEngine(model, device, max_nodes=args.max_nodes, pad_id=pred._scorer.pad_id,
                                    progress=True, self_check=False))]
     if not args.skip_straightforward:
-        paths.insert(0, ("straightforward", Scorer(model, device, batch_size=1, progress=True, full_logits=True)))
+        paths.insert(0, ("straightforward", Scorer(model, device, forward_batch=1, progress=True, full_logits=True)))
     results = {}
     for name, scorer in paths:
         if device.startswith("cuda"):

@@ -19,7 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from envs.records import DecisionPoint
-from predictors.base import Prediction
+from predictors.base import Prediction, Predictor
 
 COLUMNS = ["decision_id", "predictor", "family", "game", "participant_id", "round", "human_action",
            "affirmative", "human_affirmative", "human_rate", "is_rate", "p_affirmative", "p_human", "p_top", "predicted_action", "n_tied",
@@ -63,3 +63,15 @@ def upgrade(df: pd.DataFrame) -> pd.DataFrame:
     if "is_rate" not in df:
         df["is_rate"] = False
     return df[[c for c in COLUMNS if c in df] + [c for c in df if c not in COLUMNS]]
+
+
+def predict_table(predictor: Predictor, decisions: Sequence[DecisionPoint], fit: bool = True) -> pd.DataFrame:
+    """The predictions table of ``predictor`` on ``decisions``: fitted on them first if ``fit`` (learners
+    predict each person only from others'), then scored ``predictor.batch_size`` decisions per call."""
+    if fit:
+        predictor.fit(decisions)
+    out: list[Prediction] = []
+    step = max(1, int(predictor.batch_size))
+    for i in range(0, len(decisions), step):
+        out.extend(predictor.predict(decisions[i: i + step]))
+    return to_frame(to_rows(predictor.name, decisions, out))

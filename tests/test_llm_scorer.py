@@ -50,11 +50,11 @@ def _reference(model, req):
 
 
 @pytest.mark.parametrize("build", [_llama, _gemma], ids=["llama", "gemma3-softcap"])
-@pytest.mark.parametrize("batch_size", [1, 4])
-def test_scorer_equals_full_forward(build, batch_size):
+@pytest.mark.parametrize("forward_batch", [1, 4])
+def test_scorer_equals_full_forward(build, forward_batch):
     model = build()
     reqs = _requests(model.config.vocab_size)
-    got = Scorer(model, "cpu", batch_size=batch_size, progress=False).score(reqs)
+    got = Scorer(model, "cpu", forward_batch=forward_batch, progress=False).score(reqs)
     for req, res in zip(reqs, got):
         ref = _reference(model, req)
         assert res.logprobs == pytest.approx(ref, abs=1e-4)

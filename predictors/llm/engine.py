@@ -248,7 +248,7 @@ class TrieEngine:
         """Compare the engine with the straightforward path on the shortest, a middle and the longest request."""
         order = sorted(range(len(requests)), key=lambda i: len(requests[i].prompt_ids))
         sample = [requests[i] for i in sorted({order[0], order[len(order) // 2], order[-1]})]
-        ref = Scorer(self.model, self.device, batch_size=1, pad_id=self.pad_id, progress=False).score(sample)
+        ref = Scorer(self.model, self.device, forward_batch=1, pad_id=self.pad_id, progress=False).score(sample)
         got = self._score(sample, "self-check")
         return all(max(abs(a - b) for a, b in zip(g.probs, r.probs)) < 1e-3 for g, r in zip(got, ref))
 
@@ -265,6 +265,6 @@ class TrieEngine:
                 warnings.warn(f"prefix-sharing engine disabled for this model ({why}); "
                               "scoring each prompt separately", RuntimeWarning, stacklevel=2)
         if self.fallback is not None:
-            return Scorer(self.model, self.device, batch_size=8, pad_id=self.pad_id,
+            return Scorer(self.model, self.device, forward_batch=8, pad_id=self.pad_id,
                           progress=self.progress).score(requests, desc)
         return self._score(requests, desc)

@@ -48,14 +48,14 @@ class LLMPredictor(Predictor):
 
     ``engine="trie"`` (default) shares every common token prefix between prompts
     (see ``predictors.llm.engine``); ``engine="simple"`` runs each prompt on its own
-    (``batch_size`` prompts per forward pass) — the reference path.
+    (``forward_batch`` prompts per forward pass) — the reference path.
     """
 
-    #: the runner hands over this many decisions at once: the more, the more prefixes are shared
+    #: decisions per ``predict`` call (``Predictor.batch_size``): the more, the more prefixes the trie shares
     batch_size = 100_000
 
     def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
-                 chat_template_from: str | None = None, engine: str = "trie", batch_size: int = 8,
+                 chat_template_from: str | None = None, engine: str = "trie", forward_batch: int = 8,
                  max_nodes: int = 1536, batch_tokens: int = 4096, device: str = "auto",
                  name: str | None = None, progress: bool = True):
         if engine not in ENGINES:
@@ -67,7 +67,7 @@ class LLMPredictor(Predictor):
         self.template_source = models.resolve(chat_template_from) if chat_template_from else None
         if self.template_source is not None and self.format != "chat":
             raise formats.FormatError("chat_template_from needs format: chat")
-        self.forward_batch, self.device_request = batch_size, device
+        self.forward_batch, self.device_request = forward_batch, device
         self._template_tok = None
         self._adds_bos: bool | None = None
         self.name = name or model
@@ -162,6 +162,6 @@ class LLMPredictor(Predictor):
                 "chat_template_from": self.template_source.spec if self.template_source else None,
                 "prompt": {"name": self.variant.name, "source": self.variant.source, "template": self.variant.template,
                            "system": self.variant.system, "stub": self.variant.stub},
-                "engine": self.engine, "batch_size": self.forward_batch,
+                "engine": self.engine, "forward_batch": self.forward_batch,
                 "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens,
                 "engine_fallback": getattr(self._scorer, "fallback", None), "device": self.device or self.device_request}

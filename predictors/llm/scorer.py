@@ -109,9 +109,9 @@ def read_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
 class Scorer:
     """Scores ScoreRequests with one causal LM."""
 
-    def __init__(self, model, device: str | torch.device = "cpu", batch_size: int = 8, pad_id: int = 0,
+    def __init__(self, model, device: str | torch.device = "cpu", forward_batch: int = 8, pad_id: int = 0,
                  progress: bool = True, full_logits: bool = False):
-        self.model, self.device, self.batch_size, self.pad_id = model, torch.device(device), batch_size, pad_id
+        self.model, self.device, self.forward_batch, self.pad_id = model, torch.device(device), forward_batch, pad_id
         self.progress, self.full_logits = progress, full_logits
         self.stats = {"tokens": 0, "head_rows": 0, "forwards": 0, "attention_cells": 0}
 
@@ -147,14 +147,14 @@ class Scorer:
         done_requests: set[int] = set()
         start = 0
         while start < len(items):
-            batch = items[start: start + self.batch_size]
+            batch = items[start: start + self.forward_batch]
             try:
                 self._run(batch, sums)
             except torch.cuda.OutOfMemoryError:
-                if self.batch_size == 1:
+                if self.forward_batch == 1:
                     raise
                 torch.cuda.empty_cache()
-                self.batch_size = max(1, self.batch_size // 2)  # _run adds nothing before it succeeds
+                self.forward_batch = max(1, self.forward_batch // 2)  # _run adds nothing before it succeeds
                 continue
             start += len(batch)
             new = {it.request for it in batch} - done_requests
