@@ -3,7 +3,7 @@
 The file list comes from the GitHub REST API (git trees); each file is then downloaded from
 raw.githubusercontent.com and checked against its git blob id from that listing, so what lands
 on disk is byte for byte what the repository holds.  The listing is saved beside the data
-(``MANIFEST.upstream.tsv``) so ``status`` can say what is complete without the network, and a
+(``LISTING.upstream.tsv``) so ``status`` can say what is complete without the network, and a
 re-run downloads only what is missing or differs.  Upstream folder ``<subdir>`` lands as
 ``<data_dir>/<name>/<last part of subdir>/...``.
 
@@ -34,7 +34,7 @@ from sim.dataset_base import (Checksum, DataSummary, DatasetError, FetchSummary,
 
 GITHUB_API = "https://api.github.com"
 GITHUB_RAW = "https://raw.githubusercontent.com"
-MANIFEST_NAME = "MANIFEST.upstream.tsv"
+LISTING_NAME = "LISTING.upstream.tsv"
 TOKEN_ENV = "GITHUB_TOKEN"
 _SHA = re.compile(r"[0-9a-f]{40}")
 _MAX_DEPTH = 64  # a folder nested deeper than this is a broken or hostile listing
@@ -114,8 +114,8 @@ class GitTreeDataset:
     def folder(self, data_dir: str | os.PathLike | None = None) -> Path:
         return resolve_data_dir(data_dir) / self.name
 
-    def manifest_path(self, data_dir: str | os.PathLike | None = None) -> Path:
-        return self.folder(data_dir) / MANIFEST_NAME
+    def listing_path(self, data_dir: str | os.PathLike | None = None) -> Path:
+        return self.folder(data_dir) / LISTING_NAME
 
     def raw_url(self, rel: str, base_url: str | None = None) -> str:
         base = (base_url or self.raw_base).rstrip("/")
@@ -198,14 +198,14 @@ class GitTreeDataset:
 
     # -- the saved listing ------------------------------------------------------------------------
 
-    def _write_manifest(self, folder: Path, tree_sha: str, entries: list[TreeEntry]) -> None:
-        write_listing(folder / MANIFEST_NAME,
+    def _write_listing(self, folder: Path, tree_sha: str, entries: list[TreeEntry]) -> None:
+        write_listing(folder / LISTING_NAME,
                       f"github.com/{self.repo} {self.ref} {self.subdir} tree {tree_sha}; paths relative to this folder",
                       ["path", "blob_sha", "size"], ([f"{self.local_name}/{e.rel}", e.sha, e.size] for e in entries))
 
-    def read_manifest(self, data_dir: str | os.PathLike | None = None) -> list[TreeEntry] | None:
+    def read_listing(self, data_dir: str | os.PathLike | None = None) -> list[TreeEntry] | None:
         """The upstream listing saved by the last fetch, or None if there is none."""
-        path = self.manifest_path(data_dir)
+        path = self.listing_path(data_dir)
         if not path.is_file():
             return None
         out = []
@@ -228,19 +228,19 @@ class GitTreeDataset:
         """Each file's state, by path below the data set's folder: 'ok', 'missing' or 'checksum mismatch'
         against the saved upstream listing; without a listing, each local file is 'unverified'."""
         root = self.folder(data_dir) / self.local_name
-        manifest = self.read_manifest(data_dir)
-        if manifest is None:
+        listing = self.read_listing(data_dir)
+        if listing is None:
             return {f"{self.local_name}/{p.relative_to(root).as_posix()}": "unverified"
                     for p in self._local_files(root)}
         return {f"{self.local_name}/{e.rel}": ("missing" if not (root / e.rel).is_file() else
                                                "ok" if self._matches(root / e.rel, e) else "checksum mismatch")
-                for e in manifest}
+                for e in listing}
 
     def summary(self, data_dir: str | os.PathLike | None = None) -> DataSummary:
         """present / incomplete / missing, with counts per top-level folder (per game family for GLEE)."""
         root = self.folder(data_dir) / self.local_name
         st = self.status(data_dir)
-        if self.read_manifest(data_dir) is None:
+        if self.read_listing(data_dir) is None:
             counts: dict[str, Counter] = defaultdict(Counter)
             for path in st:
                 parts = path.split("/")
@@ -249,7 +249,7 @@ class GitTreeDataset:
             has_marker = any(c[self.file_names[0]] for c in counts.values())
             state = "present" if has_marker else ("incomplete" if counts else "missing")
             if counts:
-                lines.append(f"not checked against upstream (no {MANIFEST_NAME}; "
+                lines.append(f"not checked against upstream (no {LISTING_NAME}; "
                              f"`gamereplay data fetch {self.name}` saves one)")
             return DataSummary(state, tuple(lines))
         per: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
@@ -298,7 +298,7 @@ class GitTreeDataset:
             return self._copy_clone(Path(from_clone), folder, root, force, progress)
         tree_sha, entries = self.list_upstream(base_url, timeout)
         clean_partials(folder)
-        self._write_manifest(folder, tree_sha, entries)
+        self._write_listing(folder, tree_sha, entries)
         jobs, present = [], 0
         for e in entries:
             dest = root / e.rel

@@ -8,7 +8,7 @@ lists a folder — ``data[]`` items with ``attributes.name``, ``.kind`` ("file" 
 name matches ``pattern`` (``*.csv`` by default), and downloads each through
 ``sim.dataset_base.download``: a temporary file renamed into place only once its SHA-256 (or MD5
 where OSF gives no SHA-256) matches the listing, so nothing unverified lands.  The listing is saved
-beside the data (``MANIFEST.osf.tsv``), so ``status`` works offline and a re-run fetches only what
+beside the data (``LISTING.osf.tsv``), so ``status`` works offline and a re-run fetches only what
 is missing or differs.  Upstream path ``a/b.csv`` lands as ``<data_dir>/<name>/a/b.csv``.
 
 ``base_url`` (the CLI's ``--base-url``) replaces the API root ``https://api.osf.io/v2`` — a mirror
@@ -34,7 +34,7 @@ from sim.dataset_base import (CHUNK, Checksum, DataSummary, DatasetError, FetchS
 from sim.github_tree import _run_jobs, _safe_rel
 
 OSF_API = "https://api.osf.io/v2"
-MANIFEST_NAME = "MANIFEST.osf.tsv"
+LISTING_NAME = "LISTING.osf.tsv"
 _HASHERS = {"sha256": hashlib.sha256, "md5": hashlib.md5}
 _MAX_DEPTH = 32
 _MAX_PAGES = 10_000
@@ -90,8 +90,8 @@ class OsfDataset:
     def folder(self, data_dir: str | os.PathLike | None = None) -> Path:
         return resolve_data_dir(data_dir) / self.name
 
-    def manifest_path(self, data_dir: str | os.PathLike | None = None) -> Path:
-        return self.folder(data_dir) / MANIFEST_NAME
+    def listing_path(self, data_dir: str | os.PathLike | None = None) -> Path:
+        return self.folder(data_dir) / LISTING_NAME
 
     def listing_url(self, base_url: str | None = None) -> str:
         return f"{(base_url or self.api_base).rstrip('/')}/nodes/{self.node}/files/{self.storage}/"
@@ -178,15 +178,15 @@ class OsfDataset:
 
     # -- the saved listing ------------------------------------------------------------------------
 
-    def _write_manifest(self, folder: Path, entries: list[OsfFile]) -> None:
-        write_listing(folder / MANIFEST_NAME,
+    def _write_listing(self, folder: Path, entries: list[OsfFile]) -> None:
+        write_listing(folder / LISTING_NAME,
                       f"osf.io/{self.node} {self.storage}, files matching {self.pattern}; paths relative to this folder",
                       ["path", "hash", "digest", "size", "url"],
                       ([e.rel, e.hash_kind, e.digest, "" if e.size is None else e.size, e.url] for e in entries))
 
-    def read_manifest(self, data_dir: str | os.PathLike | None = None) -> list[OsfFile] | None:
+    def read_listing(self, data_dir: str | os.PathLike | None = None) -> list[OsfFile] | None:
         """The upstream listing saved by the last fetch, or None if there is none."""
-        path = self.manifest_path(data_dir)
+        path = self.listing_path(data_dir)
         if not path.is_file():
             return None
         out = []
@@ -208,19 +208,19 @@ class OsfDataset:
         """Each file's state by path: 'ok', 'missing' or 'checksum mismatch' against the saved listing;
         without one, each local matching file is 'unverified'."""
         folder = self.folder(data_dir)
-        manifest = self.read_manifest(data_dir)
-        if manifest is None:
+        listing = self.read_listing(data_dir)
+        if listing is None:
             return {p.relative_to(folder).as_posix(): "unverified" for p in self._local_files(folder)}
         return {e.rel: ("missing" if not (folder / e.rel).is_file() else
-                        "ok" if self._matches(folder / e.rel, e) else "checksum mismatch") for e in manifest}
+                        "ok" if self._matches(folder / e.rel, e) else "checksum mismatch") for e in listing}
 
     def summary(self, data_dir: str | os.PathLike | None = None) -> DataSummary:
         st = self.status(data_dir)
-        if self.read_manifest(data_dir) is None:
+        if self.read_listing(data_dir) is None:
             if not st:
                 return DataSummary("missing")
             return DataSummary("present", (f"{len(st)} file(s) matching {self.pattern}, not checked against "
-                                           f"upstream (no {MANIFEST_NAME}; `gamereplay data fetch {self.name}` "
+                                           f"upstream (no {LISTING_NAME}; `gamereplay data fetch {self.name}` "
                                            "saves one)",))
         ok = sum(v == "ok" for v in st.values())
         lines = [f"{ok} of {len(st)} files ok"] + [f"{p}: {v}" for p, v in st.items() if v != "ok"]
@@ -252,7 +252,7 @@ class OsfDataset:
         entries = self.list_upstream(base_url, timeout)
         clean_partials(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self._write_manifest(folder, entries)
+        self._write_listing(folder, entries)
         jobs, present = [], 0
         for e in entries:
             dest = folder / e.rel
@@ -270,7 +270,7 @@ class OsfDataset:
         if not files:
             raise DatasetError(f"{source} has no file matching {self.pattern}; --from-clone wants a folder "
                                f"holding the files of osf.io/{self.node}")
-        known = {e.rel: e for e in self.read_manifest(data_dir) or []}
+        known = {e.rel: e for e in self.read_listing(data_dir) or []}
         clean_partials(folder)
 
         def copy(src: Path, dest: Path, e: OsfFile | None) -> None:

@@ -37,7 +37,7 @@ from predictors.nash import SELECTIONS, NashPredictor
 from predictors.normative import NormativePredictor
 from sim import cli, datasets
 from sim.dataset_base import PartialFetchError
-from sim.osf import MANIFEST_NAME
+from sim.osf import LISTING_NAME
 from predictors.table import to_frame, to_rows
 
 G2 = datasets.DATASETS["games2p2k"]
@@ -500,7 +500,7 @@ def test_osf_fetch_walks_pages_and_folders_and_verifies(osf, tmp_path):
     assert "/v2/nodes/xrvaw/files/osfstorage/?page=2" in fake.requests and "/v2/folders/raw/" in fake.requests
     for rel in WANTED:
         assert (tmp_path / "games2p2k" / rel).read_bytes() == fake.files[rel]
-    assert {(e.rel, e.hash_kind) for e in G2.read_manifest(tmp_path)} == {
+    assert {(e.rel, e.hash_kind) for e in G2.read_listing(tmp_path)} == {
         ("codebook.csv", "sha256"), ("games2p2k_main.csv", "sha256"), ("raw/trials.csv", "md5")}
     assert datasets.status("games2p2k", tmp_path) == {rel: "ok" for rel in WANTED}
     assert datasets.summary("games2p2k", tmp_path) == datasets.DataSummary("present", ("3 of 3 files ok",))
@@ -580,4 +580,4 @@ def test_cli_fetch_list_and_check(osf, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "== games2p2k" in out and "decisions replayed through the environment: 48" in out
     assert "replay and loader disagree" not in out
-    assert MANIFEST_NAME == "MANIFEST.osf.tsv"
+    assert LISTING_NAME == "LISTING.osf.tsv"

@@ -19,7 +19,7 @@ import pytest
 
 from sim import cli, datasets
 from sim.dataset_base import PartialFetchError, git_blob_sha
-from sim.github_tree import GITHUB_API, MANIFEST_NAME, TOKEN_ENV, api_headers
+from sim.github_tree import GITHUB_API, LISTING_NAME, TOKEN_ENV, api_headers
 
 GLEE = datasets.DATASETS["glee"]
 REPO = "eilamshapira/GLEE"
@@ -152,7 +152,7 @@ def test_full_fetch_lands_files_byte_identical(serve, games, tmp_path):
     assert _wanted_files(target / "glee" / "human_vs_llm") == sorted(games)  # no transcript.txt, no README
     for rel, data in games.items():
         assert _local(target, rel).read_bytes() == data
-    assert {(e.rel, e.sha, e.size) for e in GLEE.read_manifest(target)} == {
+    assert {(e.rel, e.sha, e.size) for e in GLEE.read_listing(target)} == {
         (rel, blob_sha(data), len(data)) for rel, data in games.items()}
     assert not list((target / "glee").rglob("*.part"))
     assert len(mirror.api_requests()) == 3  # trees/main, trees/<Data>, trees/<human_vs_llm>?recursive=1
@@ -264,7 +264,7 @@ def test_from_clone_copies_bytes_as_they_are(serve, games, tmp_path):
     assert _wanted_files(target / "glee" / "human_vs_llm") == sorted(games)
     for rel in games:
         assert _local(target, rel).read_bytes() == (clone / "Data" / "human_vs_llm" / rel).read_bytes()
-    assert mirror.requests == [] and not (target / "glee" / MANIFEST_NAME).exists()
+    assert mirror.requests == [] and not (target / "glee" / LISTING_NAME).exists()
     assert GLEE.fetch(target, from_clone=clone, progress=False).present == len(games)
     assert datasets.fetch("glee", target, from_clone=clone) == target / "glee"
     with pytest.raises(datasets.DatasetError, match="--from-clone"):
