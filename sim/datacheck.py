@@ -12,16 +12,16 @@ import warnings
 from collections import defaultdict
 
 from envs.quality import DataQualityWarning
-from envs.registry import FAMILIES
+from envs.registry import families as all_families
 from envs.replay import replay_all
 from sim import datasets
 
 
 def check(name: str, data_dir: str | os.PathLike | None = None, examples: int = 3) -> str:
     """A plain-text report for one data set (all families that read it)."""
-    families = [f for f in FAMILIES.values() if f.dataset == name]
+    families = [f for f in all_families().values() if f.dataset == name]
     if not families:
-        known = sorted({f.dataset for f in FAMILIES.values()})
+        known = sorted({f.dataset for f in all_families().values() if f.dataset})
         raise datasets.DatasetError(f"no game family reads a data set called {name!r}; known: {', '.join(known)}")
     folder = datasets.require(name, data_dir)
     lines = [f"data set {name} in {folder}"]
