@@ -2,7 +2,7 @@
 
 PettingZoo's AEC API (``reset``, ``step``, ``last``, ``agent_iter``, ``observe``) is how
 environments are played live; replaying a log adds four methods, which the replay
-driver (``envs.replay.replay``) calls:
+driver (``envs.replay.replay``) calls, and one for live play:
 
 - ``logged_action(agent)``: the move the bound log says ``agent`` makes now (``LookupError``
   when the log has none: it ended early, or the seat's moves are not logged);
@@ -10,18 +10,28 @@ driver (``envs.replay.replay``) calls:
   predictors score;
 - ``decision_point(action)``: that decision as a ``DecisionPoint`` — what the human could
   see (no later event) and what they did (``action``);
-- ``to_trajectory(trajectory_id)``: a finished live game as a ``Trajectory`` shaped like a
-  human log, so it replays and scores like one.
+- ``from_trajectory(trajectory)`` (class method): an environment shaped for a trajectory's game;
+- ``to_trajectory(trajectory_id)``: a live game as a ``Trajectory`` shaped like a human log,
+  so it replays (into the same moves) and scores like one.
 
-``ReplayEnv`` writes once what every environment shares: binding a trajectory on
-``reset(options={"trajectory": t})``, seeding the spaces, the reward / termination
-bookkeeping, and building the ``DecisionPoint`` (its id, the round's data-quality flags).
-Subclasses set ``possible_agents`` and the spaces, and implement the game.
+``ReplayEnv`` writes once what every environment shares, so a subclass only writes its game:
+
+- ``reset``: seeds ``np_random`` and the spaces, binds ``options["trajectory"]`` (or none, for
+  live play), adopts the trajectory's game (``_adopt``), clears the reward / termination
+  bookkeeping, then starts the game (``_start``);
+- ``step``: the dead-agent step, the reward bookkeeping and ``ansi`` rendering around the
+  game's own move (``_check`` then ``_play``); ``checked_action`` refuses an action outside the space;
+- replay helpers: ``bound``, ``logged_event`` and ``make_decision_point`` (the decision's id
+  and the trajectory's data-quality flags that concern its round);
+- ``live_trajectory``: the common shape of a live game's ``Trajectory``.
+
+Every environment keeps its game's parameters in ``params`` (replaced by the bound
+trajectory's on ``reset``).  ``wrap`` turns a raw environment class into PettingZoo's ``env()``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from gymnasium import spaces
@@ -36,12 +46,14 @@ class ReplayEnv(AECEnv):
 
     metadata: dict[str, Any] = {"name": "replay_v0", "render_modes": ["ansi"], "is_parallelizable": False}
 
-    def __init__(self, agents: list[str], observation_spaces: dict[str, spaces.Space],
-                 action_spaces: dict[str, spaces.Space], render_mode: str | None = None):
+    def __init__(self, agents: Iterable[str], observation_spaces: Mapping[str, spaces.Space],
+                 action_spaces: Mapping[str, spaces.Space], params: Mapping[str, Any],
+                 render_mode: str | None = None):
         super().__init__()
         self.possible_agents = list(agents)
         self.observation_spaces = dict(observation_spaces)
         self.action_spaces = dict(action_spaces)
+        self.params: dict[str, Any] = dict(params)
         self.render_mode = render_mode
         self.trajectory: Trajectory | None = None
         self.np_random = np.random.default_rng()
@@ -57,15 +69,17 @@ class ReplayEnv(AECEnv):
     def action_space(self, agent: str) -> spaces.Space:
         return self.action_spaces[agent]
 
-    # -- shared reset --------------------------------------------------------------------------
-    def _reset_common(self, seed: int | None, options: dict | None) -> Trajectory | None:
-        """Seed, bind ``options["trajectory"]`` (or none, for live play) and clear the per-game state."""
+    # -- reset ---------------------------------------------------------------------------------
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        """Seed, bind ``options["trajectory"]`` (or none: live play), clear the bookkeeping, start the game."""
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
             for i, a in enumerate(self.possible_agents):
                 self.observation_spaces[a].seed(seed + i)
                 self.action_spaces[a].seed(seed + i)
         self.trajectory = (options or {}).get("trajectory")
+        if self.trajectory is not None:
+            self._adopt(self.trajectory)
         self.agents = list(self.possible_agents)
         self.rewards = {a: 0.0 for a in self.agents}
         self._cumulative_rewards = {a: 0.0 for a in self.agents}
@@ -74,7 +88,53 @@ class ReplayEnv(AECEnv):
         self.infos = {a: {} for a in self.agents}
         self._selector = AgentSelector(self.agents)
         self.agent_selection = self._selector.reset()
-        return self.trajectory
+        self._start()
+
+    def _adopt(self, trajectory: Trajectory) -> None:
+        """Play the bound trajectory's game: take its parameters (subclasses check they fit the spaces)."""
+        self.params = dict(trajectory.params)
+
+    def _start(self) -> None:
+        """Set up the game's own state for a new game (after the bookkeeping is cleared)."""
+
+    # -- step ----------------------------------------------------------------------------------
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        move = self._check(agent, action)
+        self._cumulative_rewards[agent] = 0.0
+        self._clear_rewards()
+        settled = self._play(agent, move)
+        self._accumulate_rewards()
+        if self.render_mode == "ansi" and settled:
+            print(self.render())
+
+    def _check(self, agent: str, action: Any) -> Any:
+        """The move ``action`` stands for (by default its index), or a ValueError; changes nothing."""
+        return self.checked_action(agent, action)
+
+    def _play(self, agent: str, move: Any) -> bool:
+        """Play ``agent``'s checked move: set ``rewards``, terminations and the next ``agent_selection``.
+
+        Returns whether the move settled something worth rendering (a round's payoffs, the game's end)."""
+        raise NotImplementedError
+
+    def checked_action(self, agent: str, action: Any) -> int:
+        """``action`` as an index into ``agent``'s Discrete action space, or a ValueError naming the options."""
+        try:
+            index = int(action)
+        except (TypeError, ValueError):
+            index = None
+        if index is None or not self.action_spaces[agent].contains(index):
+            options = ", ".join(f"{i}={name}" for i, name in enumerate(self.action_labels(agent)))
+            raise ValueError(f"{agent}: illegal action {action!r} (expected one of {options})")
+        return index
+
+    def action_labels(self, agent: str) -> tuple[str, ...]:
+        """What ``agent``'s actions 0, 1, ... stand for (their names in the log)."""
+        return tuple(str(i) for i in range(self.action_spaces[agent].n))
 
     def close(self) -> None:
         pass
@@ -86,7 +146,16 @@ class ReplayEnv(AECEnv):
             raise RuntimeError("no trajectory bound: reset(options={'trajectory': ...}) first")
         return self.trajectory
 
-    def logged_action(self, agent: str):
+    def logged_event(self, actor: str, round: int | None = None) -> Event:
+        """The bound log's first event of ``actor`` (in ``round``); LookupError when the log has none."""
+        t = self.bound()
+        for e in t.events:
+            if e.actor == actor and (round is None or e.round == round):
+                return e
+        where = "" if round is None else f" in round {round}"
+        raise LookupError(f"{t.trajectory_id}: no logged move for {actor}{where}")
+
+    def logged_action(self, agent: str) -> Any:
         raise NotImplementedError
 
     def is_scored_decision(self, agent: str) -> bool:
@@ -95,11 +164,8 @@ class ReplayEnv(AECEnv):
     def decision_point(self, action: Any = None) -> DecisionPoint:
         raise NotImplementedError
 
-    def to_trajectory(self, trajectory_id: str, participant_id: str = "live") -> Trajectory:
-        raise NotImplementedError
-
-    def make_decision_point(self, round: int, legal_actions: tuple[str, ...], human_action: str, affirmative: str,
-                            history: tuple[Event, ...], human_rate: float | None = None,
+    def make_decision_point(self, round: int, legal_actions: Iterable[str], human_action: str, affirmative: str,
+                            history: Iterable[Event] = (), human_rate: float | None = None,
                             n_people: int | None = None) -> DecisionPoint:
         """The bound trajectory's decision in ``round``: id ``<trajectory id>/r<round>``, the trajectory's flags
         that concern this round (``...@r<round>``) or no round at all."""
@@ -113,16 +179,29 @@ class ReplayEnv(AECEnv):
             flags=flags, human_rate=None if human_rate is None else float(human_rate),
             n_people=None if n_people is None else int(n_people))
 
+    # -- live play -----------------------------------------------------------------------------
+    def to_trajectory(self, trajectory_id: str, participant_id: str = "live") -> Trajectory:
+        """The game played so far (``envs.live.play``) as a Trajectory that replays into the same moves."""
+        raise NotImplementedError
+
+    def live_trajectory(self, trajectory_id: str, participant_id: str, family: str, game: str, role: str,
+                        events: Iterable[Event], meta: Mapping[str, Any] | None = None) -> Trajectory:
+        """A live game's Trajectory: this environment's ``params``, ``source="live"``."""
+        return Trajectory(trajectory_id=trajectory_id, family=family, game=game, participant_id=participant_id,
+                          role=role, params=dict(self.params), events=tuple(events), source="live",
+                          meta=dict(meta or {}))
+
 
 def wrap(raw: Callable[..., ReplayEnv]) -> Callable[..., AECEnv]:
     """An ``env()`` factory with PettingZoo's standard wrappers (as in PettingZoo's classic environments):
     out-of-bounds actions and calls out of order are caught.  Replay uses the raw environment."""
 
-    def env(**kwargs: Any) -> AECEnv:
-        e = raw(**kwargs)
+    def env(*args: Any, **kwargs: Any) -> AECEnv:
+        e = raw(*args, **kwargs)
         if all(isinstance(e.action_space(a), spaces.Discrete) for a in e.possible_agents):
             e = wrappers.AssertOutOfBoundsWrapper(e)
         return wrappers.OrderEnforcingWrapper(e)
 
-    env.__doc__ = f"{raw.__doc__ or raw.__name__}, with PettingZoo's standard wrappers."
+    name = getattr(raw, "__name__", "raw_env")
+    env.__doc__ = f"``{name}`` with PettingZoo's standard wrappers (out-of-bounds actions, calls out of order)."
     return env

@@ -87,7 +87,7 @@ def test_live_choice_replays_into_a_decision():
     e = LotteryEnv(((1.0, 5.0),), ((0.5, 0.0), (0.5, 20.0)))
     log = play(e, {"chooser": lambda obs, info: 1}, seed=3)
     assert log[0][0] == "chooser" and log[0][1] == 1 and log[0][2] in (0.0, 20.0)
-    t = e.as_trajectory("live/0")
+    t = e.to_trajectory("live/0")
     (dp,) = replay(t, LotteryEnv.from_trajectory)
     assert dp.human_action == "B" and dp.human_rate is None
 

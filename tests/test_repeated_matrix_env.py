@@ -3,7 +3,7 @@
 import pytest
 from pettingzoo.test import api_test, seed_test
 
-from envs.live import as_trajectory, play
+from envs.live import play
 from envs.records import HUMAN, OPPONENT
 from envs.registry import get_family
 from envs.replay import replay
@@ -57,7 +57,7 @@ def test_live_play_against_the_gpt4_lookup_strategy(akata_dir):
     expected = [strategy.next_move("F" * r) for r in range(10)]
     assert [o for _, o in e.history] == expected
     # a live game is a trajectory like any other: it replays into 10 decisions
-    t = as_trajectory(e, "live/0")
+    t = e.to_trajectory("live/0")
     dps = replay(t, get_family("repeated_matrix").make_env)
     assert [dp.human_action for dp in dps] == ["F"] * 10
 

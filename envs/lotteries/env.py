@@ -13,22 +13,22 @@ each padded with (0, 0) to ``MAX_OUTCOMES`` pairs, then ``Amb`` (0/1) and
 Replay: ``reset(options={"trajectory": traj})`` binds a problem; ``logged_action``
 is the majority choice, and ``decision_point`` carries the observed share of B
 choices (``human_rate``) and the number of people.  Live play: construct with any
-two gambles, drive with ``envs.live.play``, and ``as_trajectory`` turns the
-finished game into a trajectory that replays like a logged one.
+two gambles, drive with ``envs.live.play``, and ``to_trajectory`` turns the
+finished game into a trajectory that replays like a logged one (of the family
+``choices13k_feedback`` when built with ``feedback=True``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import AECEnv
-from pettingzoo.utils import AgentSelector
 
 from envs.lotteries.gambles import Gamble, problem_gambles
-from envs.lotteries.loader import FAMILY, ROLE
+from envs.lotteries.loader import FAMILY, FEEDBACK_FAMILY, ROLE
 from envs.records import HUMAN, DecisionPoint, Event, Trajectory
+from envs.replay_env import ReplayEnv, wrap
 
 CHOOSER = "chooser"  # the one seat; its logged move is the human event of the trajectory
 ACTIONS: tuple[str, str] = ("A", "B")
@@ -41,29 +41,28 @@ DEFAULT_A = ((0.95, 26.0), (0.05, -1.0))
 DEFAULT_B = ((0.95, 21.0), (0.05, 23.0))
 
 
-class LotteryEnv(AECEnv):
+class LotteryEnv(ReplayEnv):
     """A single choice between gamble A and gamble B; replays choices13k problems or plays live."""
 
     metadata = {"name": "lotteries_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(self, a: Sequence[Sequence[float]] = DEFAULT_A, b: Sequence[Sequence[float]] = DEFAULT_B,
-                 amb: bool = False, corr: int = 0, render_mode: str | None = None):
-        super().__init__()
-        self.render_mode = render_mode
-        self.possible_agents = [CHOOSER]
-        self._obs_space = spaces.Box(-MAX_AMOUNT, MAX_AMOUNT, shape=(4 * MAX_OUTCOMES + 2,), dtype=np.float32)
-        self._act_space = spaces.Discrete(2)
-        self.trajectory: Trajectory | None = None
-        self.params: dict[str, Any] = {"A": [list(map(float, o)) for o in a], "B": [list(map(float, o)) for o in b],
-                                       "Amb": bool(amb), "Corr": int(corr)}
+                 amb: bool = False, corr: int = 0, feedback: bool = False, render_mode: str | None = None):
+        super().__init__(
+            [CHOOSER], {CHOOSER: spaces.Box(-MAX_AMOUNT, MAX_AMOUNT, shape=(4 * MAX_OUTCOMES + 2,), dtype=np.float32)},
+            {CHOOSER: spaces.Discrete(len(ACTIONS))},
+            {"A": [list(map(float, o)) for o in a], "B": [list(map(float, o)) for o in b], "Amb": bool(amb),
+             "Corr": int(corr), "Feedback": bool(feedback)}, render_mode)
         self._check_size()
-        self._rng = np.random.default_rng()
+        self.choice: str | None = None
+        self.outcome: float | None = None
 
     @classmethod
     def from_trajectory(cls, trajectory: Trajectory, render_mode: str | None = None) -> "LotteryEnv":
         """An environment holding this trajectory's problem."""
         p = trajectory.params
-        return cls(p["A"], p["B"], bool(p.get("Amb", False)), int(p.get("Corr", 0)), render_mode)
+        return cls(p["A"], p["B"], bool(p.get("Amb", False)), int(p.get("Corr", 0)), bool(p.get("Feedback", False)),
+                   render_mode)
 
     def _check_size(self) -> None:
         """A gamble must fit the observation: at most MAX_OUTCOMES outcomes, amounts within +-MAX_AMOUNT."""
@@ -74,33 +73,18 @@ class LotteryEnv(AECEnv):
             if any(abs(x) > MAX_AMOUNT for _, x in g.outcomes):
                 raise ValueError(f"gamble {side} has an amount beyond +-{MAX_AMOUNT:g}")
 
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._obs_space
+    def _adopt(self, trajectory: Trajectory) -> None:
+        super()._adopt(trajectory)
+        self._check_size()
 
-    def action_space(self, agent: str) -> spaces.Space:
-        return self._act_space
+    def _start(self) -> None:
+        self.choice = None
+        self.outcome = None
+
+    def action_labels(self, agent: str) -> tuple[str, ...]:
+        return ACTIONS
 
     # -- core AEC loop -------------------------------------------------------------------------
-    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-            self._obs_space.seed(seed)
-            self._act_space.seed(seed)
-        self.trajectory = (options or {}).get("trajectory")
-        if self.trajectory is not None:
-            self.params = dict(self.trajectory.params)
-            self._check_size()
-        self.agents = list(self.possible_agents)
-        self.rewards = {a: 0.0 for a in self.agents}
-        self._cumulative_rewards = {a: 0.0 for a in self.agents}
-        self.terminations = {a: False for a in self.agents}
-        self.truncations = {a: False for a in self.agents}
-        self.infos = {a: {} for a in self.agents}
-        self.choice: str | None = None
-        self.outcome: float | None = None
-        self._selector = AgentSelector(self.agents)
-        self.agent_selection = self._selector.reset()
-
     def observe(self, agent: str) -> np.ndarray:
         a, b = problem_gambles(self.params)
         obs = np.zeros(4 * MAX_OUTCOMES + 2, dtype=np.float32)
@@ -112,43 +96,23 @@ class LotteryEnv(AECEnv):
         obs[-1] = float(self.params.get("Corr", 0))
         return obs
 
-    def step(self, action: int | None) -> None:
-        agent = self.agent_selection
-        if self.terminations[agent] or self.truncations[agent]:
-            self._was_dead_step(action)
-            return
-        if action is None or not self._act_space.contains(int(action)):
-            raise ValueError(f"{agent}: illegal action {action!r} (expected 0=A or 1=B)")
-        self._cumulative_rewards[agent] = 0.0
-        self.choice = ACTIONS[int(action)]
-        self.outcome = Gamble.from_pairs(self.params[self.choice]).sample(self._rng)
+    def _play(self, agent: str, move: int) -> bool:
+        self.choice = ACTIONS[move]
+        self.outcome = Gamble.from_pairs(self.params[self.choice]).sample(self.np_random)
         self.rewards[agent] = self.outcome
         self.terminations[agent] = True
         self.infos[agent] = {"choice": self.choice, "outcome": self.outcome}
-        self._accumulate_rewards()
-        if self.render_mode == "ansi":
-            print(self.render())
+        return True
 
     def render(self) -> str:
         if self.choice is None:
             return "no choice made yet"
         return f"chose gamble {self.choice}; outcome {self.outcome:g}"
 
-    def close(self) -> None:
-        pass
-
-    # -- replay support -----------------------------------------------------------------------
-    def _logged(self) -> Event:
-        if self.trajectory is None:
-            raise RuntimeError("no trajectory bound: reset(options={'trajectory': ...}) first")
-        for e in self.trajectory.events:
-            if e.actor == HUMAN:
-                return e
-        raise LookupError(f"{self.trajectory.trajectory_id}: no logged choice")
-
+    # -- replay and live logs ------------------------------------------------------------------
     def logged_action(self, agent: str) -> int:
         """The choice the log records (for aggregate data: the majority choice)."""
-        return ACTIONS.index(self._logged().action)
+        return ACTIONS.index(self.logged_event(HUMAN).action)
 
     def is_scored_decision(self, agent: str) -> bool:
         """The one choice is the scored decision."""
@@ -156,30 +120,18 @@ class LotteryEnv(AECEnv):
 
     def decision_point(self, action: int | None = None) -> DecisionPoint:
         """The choice as a decision point; aggregate logs carry the share choosing B and the number of people."""
-        traj = self.trajectory
-        if traj is None:
-            raise RuntimeError("no trajectory bound")
-        e = self._logged()
-        rate = e.data.get("b_rate")
-        n = e.data.get("n_people")
-        return DecisionPoint(
-            decision_id=f"{traj.trajectory_id}/r1", trajectory_id=traj.trajectory_id, family=traj.family,
-            game=traj.game, participant_id=traj.participant_id, role=traj.role, round=1,
-            legal_actions=ACTIONS, human_action=e.action, affirmative="B", params=dict(traj.params),
-            history=(), flags=tuple(traj.flags), human_rate=None if rate is None else float(rate),
-            n_people=None if n is None else int(n),
-        )
+        e = self.logged_event(HUMAN)
+        return self.make_decision_point(1, ACTIONS, e.action, "B", human_rate=e.data.get("b_rate"),
+                                        n_people=e.data.get("n_people"))
 
-    def as_trajectory(self, trajectory_id: str, participant_id: str = "live", family: str = FAMILY) -> Trajectory:
-        """The finished live choice as a one-decision trajectory (no rate: one chooser)."""
-        if self.choice is None:
-            raise RuntimeError("no choice made yet")
+    def to_trajectory(self, trajectory_id: str, participant_id: str = "live") -> Trajectory:
+        """The live choice as a one-decision trajectory (no rate: one chooser); no event before the choice."""
+        events = () if self.choice is None else (Event(1, HUMAN, self.choice, payoff=self.outcome),)
+        family = FEEDBACK_FAMILY if self.params.get("Feedback") else FAMILY
         game = "ambiguity" if self.params.get("Amb") else "risk"
-        return Trajectory(trajectory_id=trajectory_id, family=family, game=game, participant_id=participant_id,
-                          role=ROLE, params=dict(self.params),
-                          events=(Event(1, HUMAN, self.choice, payoff=self.outcome),), source="live")
+        return self.live_trajectory(trajectory_id, participant_id, family, game, ROLE, events)
 
 
-def env(**kwargs: Any) -> LotteryEnv:
-    """PettingZoo-style constructor."""
-    return LotteryEnv(**kwargs)
+#: PettingZoo's pair of constructors: the environment itself, and with the standard wrappers
+raw_env = LotteryEnv
+env = wrap(raw_env)

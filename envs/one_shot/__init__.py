@@ -6,9 +6,9 @@ over the two presentations of each decision.
 """
 
 from envs.one_shot import normative, prompt
-from envs.one_shot.env import OneShotEnv, env
+from envs.one_shot.env import OneShotEnv, env, raw_env
 from envs.one_shot.game import bimatrix_from_row_form, human_view, labelled
 from envs.one_shot.loader import DATASET, FAMILY, find_main_csv, load_trajectories
 
 __all__ = ["OneShotEnv", "env", "labelled", "bimatrix_from_row_form", "human_view", "DATASET", "FAMILY",
-           "find_main_csv", "load_trajectories", "normative", "prompt"]
+           "find_main_csv", "load_trajectories", "normative", "prompt", "raw_env"]

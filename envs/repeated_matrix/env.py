@@ -1,110 +1,92 @@
-"""A PettingZoo AEC environment for a repeated 2x2 game, modelled on PettingZoo's ``aec_rps``.
+"""A PettingZoo AEC environment for a repeated matrix game, modelled on PettingZoo's ``aec_rps``.
 
 Two seats, ``human`` and ``opponent``, move in turn within a round, but neither
 sees the other's current move until the round ends (a simultaneous game in AEC
-form).  After ``n_rounds`` rounds every agent is truncated.
+form).  After ``n_rounds`` rounds every agent is truncated.  The stage game is a
+``StageGame`` from the human's side: the human picks a row (``game.actions``, J/F in
+Akata et al.), the opponent a column (``game.other_actions``).
 
 Observation of each seat: the full history a participant saw, as a vector of
 length ``2 * n_rounds`` — for each past round (own move, other's move) coded
-0 = not yet played, 1 = J, 2 = F.  Action: 0 = J, 1 = F (``ACTIONS``).
+0 = not yet played, 1 + the move's index (J = 1, F = 2).  Action: the index of the
+seat's move (0 = J, 1 = F).
 
-Replay: ``reset(options={"trajectory": traj})`` binds a human log; then
-``logged_action(agent)`` gives the move the log says that seat made next and
-``decision_point()`` the human's current state as a ``DecisionPoint``.
-Live play: put any policy in either seat (e.g. ``LookupStrategy`` for the
-GPT-4 opponent) and drive it with ``envs.live.play``.
+Replay (``envs.replay_env``): each seat's logged move is its event of the current
+round.  Live play: put any policy in either seat (e.g. ``lookup_policy`` for the
+GPT-4 opponent), drive it with ``envs.live.play``; ``to_trajectory`` logs the game.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import AECEnv
-from pettingzoo.utils import AgentSelector
 
 from envs.records import HUMAN, OPPONENT, DecisionPoint, Event, Trajectory
 from envs.repeated_matrix.games import GAMES, game_from_params
+from envs.repeated_matrix.loader import FAMILY
+from envs.replay_env import ReplayEnv, wrap
 from envs.stage_game import StageGame
 
 SEATS = (HUMAN, OPPONENT)
+ROLE = "row player"  # the human's role in Akata et al.'s logs
 
 
-class RepeatedMatrixEnv(AECEnv):
-    """Repeated 2x2 game; replays human logs or plays live."""
+class RepeatedMatrixEnv(ReplayEnv):
+    """Repeated matrix game; replays human logs or plays live."""
 
     metadata = {"name": "repeated_matrix_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(self, game: StageGame | str = "PD", n_rounds: int = 10, render_mode: str | None = None):
-        super().__init__()
         self.game = GAMES[game] if isinstance(game, str) else game
         self.n_rounds = n_rounds
-        self.render_mode = render_mode
-        self.possible_agents = list(SEATS)
-        self._obs_space = spaces.MultiDiscrete([3] * (2 * n_rounds), seed=None)
-        self._act_space = spaces.Discrete(2)
-        self.trajectory: Trajectory | None = None
-        self.params: dict[str, Any] = {**self.game.to_params(), "n_rounds": n_rounds}
+        n_codes = 1 + max(len(self.game.actions), len(self.game.other_actions))
+        super().__init__(
+            SEATS, {a: spaces.MultiDiscrete([n_codes] * (2 * n_rounds)) for a in SEATS},
+            {HUMAN: spaces.Discrete(len(self.game.actions)), OPPONENT: spaces.Discrete(len(self.game.other_actions))},
+            {**self.game.to_params(), "n_rounds": n_rounds}, render_mode)
+        self.history: list[tuple[str, str]] = []  # (human move, opponent move) per finished round
 
     @classmethod
     def from_trajectory(cls, trajectory: Trajectory, render_mode: str | None = None) -> "RepeatedMatrixEnv":
         """An environment shaped for this trajectory's game and length."""
-        env = cls(game_from_params(dict(trajectory.params)), int(trajectory.params["n_rounds"]), render_mode)
-        return env
+        return cls(game_from_params(dict(trajectory.params)), int(trajectory.params["n_rounds"]), render_mode)
 
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._obs_space
+    def _adopt(self, trajectory: Trajectory) -> None:
+        game = game_from_params(dict(trajectory.params))
+        if int(trajectory.params["n_rounds"]) != self.n_rounds or game.row.shape != self.game.row.shape:
+            raise ValueError(f"{trajectory.trajectory_id}: a {game.row.shape} game of "
+                             f"{trajectory.params['n_rounds']} rounds, but this environment plays a "
+                             f"{self.game.row.shape} game of {self.n_rounds}: use from_trajectory")
+        super()._adopt(trajectory)
+        self.game = game
 
-    def action_space(self, agent: str) -> spaces.Space:
-        return self._act_space
-
-    # -- core AEC loop -------------------------------------------------------------------------
-    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        if seed is not None:
-            self._obs_space.seed(seed)
-            self._act_space.seed(seed)
-        self.trajectory = (options or {}).get("trajectory")
-        if self.trajectory is not None:
-            if int(self.trajectory.params["n_rounds"]) != self.n_rounds:
-                raise ValueError(f"{self.trajectory.trajectory_id}: has {self.trajectory.params['n_rounds']} "
-                                 f"rounds but this environment plays {self.n_rounds}")
-            self.params = dict(self.trajectory.params)
-        self.agents = list(self.possible_agents)
-        self.rewards = {a: 0.0 for a in self.agents}
-        self._cumulative_rewards = {a: 0.0 for a in self.agents}
-        self.terminations = {a: False for a in self.agents}
-        self.truncations = {a: False for a in self.agents}
+    def _start(self) -> None:
         self.infos = {a: {"round": 1} for a in self.agents}
-        self.history: list[tuple[str, str]] = []  # (human move, opponent move) per finished round
+        self.history = []
         self._pending: dict[str, str] = {}
-        self._selector = AgentSelector(self.agents)
-        self.agent_selection = self._selector.reset()
+
+    def action_labels(self, agent: str) -> tuple[str, ...]:
+        return self.game.actions if agent == HUMAN else self.game.other_actions
 
     @property
     def round(self) -> int:
         """The round being played now (1-based)."""
         return len(self.history) + 1
 
+    # -- core AEC loop -------------------------------------------------------------------------
     def observe(self, agent: str) -> np.ndarray:
-        code = {a: i + 1 for i, a in enumerate(self.game.actions)}
+        codes = [{a: i + 1 for i, a in enumerate(self.action_labels(seat))} for seat in SEATS]
+        own = SEATS.index(agent)
         obs = np.zeros(2 * self.n_rounds, dtype=np.int64)
-        own = 0 if agent == HUMAN else 1
         for r, moves in enumerate(self.history):
-            obs[2 * r] = code[moves[own]]
-            obs[2 * r + 1] = code[moves[1 - own]]
+            obs[2 * r] = codes[own][moves[own]]
+            obs[2 * r + 1] = codes[1 - own][moves[1 - own]]
         return obs
 
-    def step(self, action: int | None) -> None:
-        agent = self.agent_selection
-        if self.terminations[agent] or self.truncations[agent]:
-            self._was_dead_step(action)
-            return
-        if action is None or not self._act_space.contains(int(action)):
-            raise ValueError(f"{agent}: illegal action {action!r} (expected 0=J or 1=F)")
-        self._cumulative_rewards[agent] = 0.0
-        self._pending[agent] = self.game.actions[int(action)]
-        if self._selector.is_last():
+    def _play(self, agent: str, move: int) -> bool:
+        self._pending[agent] = self.action_labels(agent)[move]
+        settled = self._selector.is_last()
+        if settled:
             h, o = self._pending[HUMAN], self._pending[OPPONENT]
             self.rewards[HUMAN], self.rewards[OPPONENT] = self.game.payoff(h, o)
             self.history.append((h, o))
@@ -113,12 +95,8 @@ class RepeatedMatrixEnv(AECEnv):
             for a in self.agents:
                 self.truncations[a] = done
                 self.infos[a] = {"round": self.round if not done else self.n_rounds}
-        else:
-            self._clear_rewards()
         self.agent_selection = self._selector.next()
-        self._accumulate_rewards()
-        if self.render_mode == "ansi" and not self._pending and self.history:
-            print(self.render())
+        return settled
 
     def render(self) -> str:
         if not self.history:
@@ -127,18 +105,10 @@ class RepeatedMatrixEnv(AECEnv):
         ph, po = self.game.payoff(h, o)
         return f"{self.game.title} round {len(self.history)}: human {h} ({ph:g}), opponent {o} ({po:g})"
 
-    def close(self) -> None:
-        pass
-
-    # -- replay support -----------------------------------------------------------------------
+    # -- replay and live logs ------------------------------------------------------------------
     def logged_action(self, agent: str) -> int:
         """The move the bound trajectory says ``agent`` made in the current round."""
-        if self.trajectory is None:
-            raise RuntimeError("no trajectory bound: reset(options={'trajectory': ...}) first")
-        for e in self.trajectory.events:
-            if e.round == self.round and e.actor == agent:
-                return self.game.actions.index(e.action)
-        raise LookupError(f"{self.trajectory.trajectory_id}: no logged move for {agent} in round {self.round}")
+        return self.action_labels(agent).index(self.logged_event(agent, self.round).action)
 
     def is_scored_decision(self, agent: str) -> bool:
         """Every human move is a scored decision in a repeated matrix game."""
@@ -146,21 +116,20 @@ class RepeatedMatrixEnv(AECEnv):
 
     def decision_point(self, action: int | None = None) -> DecisionPoint:
         """The human's current decision, with only the rounds already played as history."""
-        traj = self.trajectory
-        if traj is None:
-            raise RuntimeError("no trajectory bound")
         r = self.round
-        history: list[Event] = [e for e in traj.events if e.round < r]
-        human = self.game.actions[self.logged_action(HUMAN)]
-        flags = tuple(f for f in traj.flags if f.endswith(f"@r{r}") or "@r" not in f)
-        return DecisionPoint(
-            decision_id=f"{traj.trajectory_id}/r{r}", trajectory_id=traj.trajectory_id, family=traj.family,
-            game=traj.game, participant_id=traj.participant_id, role=traj.role, round=r,
-            legal_actions=tuple(self.game.actions), human_action=human, affirmative=self.game.actions[0],
-            params=dict(traj.params), history=tuple(history), flags=flags,
-        )
+        history = [e for e in self.bound().events if e.round < r]
+        return self.make_decision_point(r, self.game.actions, self.logged_event(HUMAN, r).action,
+                                        self.game.actions[0], history)
+
+    def to_trajectory(self, trajectory_id: str, participant_id: str = "live") -> Trajectory:
+        """The rounds played so far, shaped like Akata et al.'s logs (both moves and payoffs per round)."""
+        events = []
+        for r, (h, o) in enumerate(self.history, start=1):
+            ph, po = self.game.payoff(h, o)
+            events += [Event(r, HUMAN, h, payoff=ph), Event(r, OPPONENT, o, payoff=po)]
+        return self.live_trajectory(trajectory_id, participant_id, FAMILY, self.game.name, ROLE, events)
 
 
-def env(**kwargs: Any) -> RepeatedMatrixEnv:
-    """PettingZoo-style constructor."""
-    return RepeatedMatrixEnv(**kwargs)
+#: PettingZoo's pair of constructors: the environment itself, and with the standard wrappers
+raw_env = RepeatedMatrixEnv
+env = wrap(raw_env)

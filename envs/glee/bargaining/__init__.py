@@ -3,5 +3,8 @@
 from envs.glee.bargaining import normative, prompt
 from envs.glee.bargaining.log import FORMAT
 from envs.glee.bargaining.rules import BargainingRules
+from envs.glee.env import constructors
 
-__all__ = ["BargainingRules", "FORMAT", "normative", "prompt"]
+raw_env, env = constructors(BargainingRules)  # PettingZoo's pair: a GleeEnv with these rules, and wrapped
+
+__all__ = ["BargainingRules", "FORMAT", "env", "normative", "prompt", "raw_env"]
