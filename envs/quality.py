@@ -87,17 +87,18 @@ class DataQualityWarning(UserWarning):
 
 
 
-def read_csv_rows(path: Path, required: Sequence[str]) -> list[dict[str, str]]:
+def read_csv_rows(path: Path, required: Sequence[str], delimiter: str = ",") -> list[dict[str, str]]:
     """A UTF-8 CSV file's rows as dicts; a missing file, non-UTF-8 text, no header, a missing ``required``
-    column or unreadable CSV is a DataFormatError naming the file (and line / column where known)."""
+    column or unreadable CSV is a DataFormatError naming the file (and line / column where known).
+    ``delimiter`` separates the fields (``"\\t"`` for TSV)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel) is not part of the first column
     except FileNotFoundError:
         raise DataFormatError(str(path), "file not found") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})", row=line) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv line rules, not str.splitlines
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)  # csv line rules, not str.splitlines
     if reader.fieldnames is None:
         raise DataFormatError(str(path), "file is empty (no header)")
     missing = [c for c in required if c not in reader.fieldnames]
