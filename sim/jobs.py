@@ -3,7 +3,9 @@
 Both backends (``sim.local_backend``, ``sim.ray_backend``) build a predictor from its
 config spec, fit it on the run's decisions, and score shard after shard with
 ``score_shard``; only *where* that happens differs.  Keeping the per-shard code in one
-place is what makes a Ray run's tables identical to a local run's.
+place is what makes a Ray run's tables identical to a local run's.  A spec may name a
+plugin's predictor type: ``build_predictor`` activates the run's ``PluginSetup``
+(``sim.plugins``) first, which is a no-op where it is active already (the driver).
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from envs.records import DecisionPoint
 from predictors.base import Predictor
 from predictors.registry import build
 from predictors.table import to_frame, to_rows
+from sim.plugins import PluginSetup, activate
 from sim.store import Shard
 
 
-def build_predictor(spec: Mapping[str, Any], progress: bool = True) -> Predictor:
-    """Instantiate one predictor from its config spec (no model weights are loaded yet)."""
+def build_predictor(spec: Mapping[str, Any], progress: bool = True, setup: PluginSetup | None = None) -> Predictor:
+    """Instantiate one predictor from its config spec (no model weights are loaded yet).
+
+    ``setup``: the run's plugins, imported first (in a fresh worker process they are not yet)."""
+    activate(setup)
     params = {k: v for k, v in spec.items() if k not in ("type", "families")}
     pred = build(spec["type"], **params)
     pred.families = spec.get("families")  # None: every family of the run

@@ -10,6 +10,11 @@ command) writes each shard into the same results store (``sim.store``) the momen
 comes back, so workers need no shared file system, a finished shard survives any
 later failure, and re-running the command resumes exactly as with the local backend.
 
+Plugins: each worker activates the run's ``PluginSetup`` (``sim.plugins``) before it
+builds its predictor — by default everything the driver activated (the config's
+``plugins`` and YAML families) — so a plugin predictor or a YAML family runs here
+exactly as with the local backend.
+
 Failures: a worker process that dies (killed, out of memory, a lost node) is restarted
 by Ray and its unfinished tasks are retried, up to ``retries`` times; the restarted
 actor loads its model again and continues.  An exception raised by the predictor
@@ -39,6 +44,7 @@ from tqdm.auto import tqdm
 from envs.records import DecisionPoint
 from sim.jobs import PredictorJob, build_predictor, score_shard, scored_by
 from sim.local_backend import Errors
+from sim.plugins import PluginSetup, activated
 from sim.store import RunStore, Shard
 
 
@@ -74,7 +80,8 @@ def _peak_rss_mb() -> float:
 class PredictorWorker:
     """What a Ray actor runs: one predictor, built and fitted once, scoring shard after shard."""
 
-    def __init__(self, spec: Mapping[str, Any], decisions: Sequence[DecisionPoint], threads: int | None = None):
+    def __init__(self, spec: Mapping[str, Any], decisions: Sequence[DecisionPoint], threads: int | None = None,
+                 setup: PluginSetup | None = None):
         if threads:  # the CPUs Ray gave this worker, not the machine's
             try:
                 import torch
@@ -82,7 +89,7 @@ class PredictorWorker:
                 torch.set_num_threads(threads)
             except ImportError:
                 pass
-        self.predictor = build_predictor(spec, progress=False)
+        self.predictor = build_predictor(spec, progress=False, setup=setup)  # plugins first: a fresh process
         self.by_id = {dp.decision_id: dp for dp in decisions}
         self.fit_pool = scored_by(self.predictor, decisions)
         self.fitted = False
@@ -118,13 +125,15 @@ def _cause(exc: BaseException) -> BaseException:
 def score_ray(jobs: Sequence[PredictorJob], decisions: Sequence[DecisionPoint], store: RunStore,
               options: RayOptions = RayOptions(), progress: bool = True, log: Callable[[str], None] = print,
               timings: dict[str, float] | None = None, workers_info: dict[str, dict] | None = None,
-              on_shard: Callable[[Shard, dict], None] | None = None) -> Errors:
+              on_shard: Callable[[Shard, dict], None] | None = None, setup: PluginSetup | None = None) -> Errors:
     """Score every job's missing shards on Ray actors into ``store``; returns the predictors that failed.
 
     ``decisions``: every decision of the run (learners fit on them; shards name their ids).
     ``workers_info``: filled with each predictor's worker facts (peak memory, process ids, restarts).
-    ``on_shard(shard, info)``: called after each shard is written (progress hooks, tests)."""
+    ``on_shard(shard, info)``: called after each shard is written (progress hooks, tests).
+    ``setup``: the plugins every worker activates first (default: all that this process activated)."""
     ray = _import_ray()
+    setup = activated() if setup is None else setup
     todo = [(job, [s for s in job.shards if not store.has(s)]) for job in jobs]
     for job, missing in todo:
         if len(missing) < len(job.shards):
@@ -159,7 +168,7 @@ def score_ray(jobs: Sequence[PredictorJob], decisions: Sequence[DecisionPoint], 
                                                                                       else 0)
             actor = worker_cls.options(num_cpus=options.cpus_per_worker, num_gpus=gpus,
                                        max_restarts=options.retries, max_task_retries=options.retries
-                                       ).remote(job.spec, shared, max(1, int(options.cpus_per_worker)))
+                                       ).remote(job.spec, shared, max(1, int(options.cpus_per_worker)), setup)
             actors[job.name], left[job.name], started[job.name] = actor, len(missing), time.perf_counter()
             for shard in missing:
                 live[actor.score.remote(shard)] = (job, shard)

@@ -1,11 +1,14 @@
 """The Ray backend on a local Ray cluster with CPU workers: same tables as the local backend, a killed
-worker is restarted and its shards retried, a predictor that keeps dying is recorded and resumable."""
+worker is restarted and its shards retried, a predictor that keeps dying is recorded and resumable, and a
+plugin predictor (a file under tmp_path) with a YAML family runs exactly as locally."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import signal
+import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +16,8 @@ import yaml
 
 from sim.cli import main
 from sim.config import load
+from sim import ray_backend
+from sim.plugins import PluginSetup
 from sim.ray_backend import RayOptions
 from sim.runner import run
 
@@ -115,3 +120,50 @@ def test_ray_flags_without_the_ray_backend_are_refused(tmp_path, capsys):
     assert main(["run", str(cfg), "--backend", "ray", "--workers", "0", "--out", str(tmp_path / "o")]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+CELL_RATE = '''
+    from envs.registry import get_family
+    from predictors.baselines import PopulationRate
+
+
+    class CellRate(PopulationRate):
+        """The population rate pooled over the family's own cell: needs the family known where it runs."""
+
+        name = "cell-rate"
+
+        def _key(self, dp):
+            return (dp.family, *get_family(dp.family).cell(dp))
+'''
+STAG_YAML = Path(__file__).resolve().parents[1] / "examples" / "gamereplay_example" / "gamereplay_example" / "stag_hunt.yaml"
+
+
+def test_a_plugin_predictor_and_a_yaml_family_run_on_ray_as_locally(tmp_path, data_root, local_ray, monkeypatch):
+    """A predictor class in a file under tmp_path (importable only through the config's ``plugins:``) scores a
+    YAML family and a built-in one; its worker is killed after its first shard, restarted (activating the
+    plugins again) and the table equals the local backend's.  Workers given no plugins cannot build it."""
+    pytest.importorskip("envs.tabular")
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "ray_cell_rate.py").write_text(textwrap.dedent(CELL_RATE))
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml.safe_dump({
+        "name": "ray-plugin", "plugins": ["plugins/ray_cell_rate.py"],
+        "data": {"family": [os.path.relpath(STAG_YAML, tmp_path), "repeated_matrix"],
+                 "participants": {"repeated_matrix": 2}},
+        "predictors": [{"type": "ray_cell_rate:CellRate"}, {"type": "nash", "families": ["stag_hunt"]}]}))
+    assert importlib.util.find_spec("ray_cell_rate") is None  # not importable from the test's sys.path ...
+    cfg = load(p)  # ... until the config's plugins are activated
+    local = _run(cfg, tmp_path / "local", data_root)
+    assert not local.errors and set(local.predictions["family"]) == {"stag_hunt", "repeated_matrix"}
+    hook, killed = _kill_first_shard_of("cell-rate")
+    distributed = _run(cfg, tmp_path / "ray", data_root, backend="ray", ray_options=RayOptions(workers=2, retries=2),
+                       on_shard=hook)
+    assert killed, "the worker was never killed: the test did not test anything"
+    assert not distributed.errors
+    info = distributed.timings["workers"]["cell-rate"]
+    assert info["restarts"] >= 1 and killed[0] in info["pids"] and os.getpid() not in info["pids"]
+    pd.testing.assert_frame_equal(distributed.predictions, local.predictions)
+
+    monkeypatch.setattr(ray_backend, "activated", lambda: PluginSetup())  # workers told of no plugins
+    bare = _run(cfg, tmp_path / "bare", data_root, backend="ray", ray_options=RayOptions(workers=2, retries=0))
+    assert "ray_cell_rate" in bare.errors["cell-rate"] and "stag_hunt" in bare.errors["nash-mixed"]
