@@ -83,3 +83,14 @@ def r_interval(p: np.ndarray, y: np.ndarray, participants: Any, n_boot: int, rng
     codes, _ = pd.factorize(pd.Series(list(participants)))
     p, y = np.asarray(p, float), np.asarray(y, float)
     return percentile_ci(np.concatenate([weighted_r(w, p, y) for w in participant_weights(codes, n_boot, rng)]), ci)
+
+
+def mean_interval(y: np.ndarray, participants: Any, n_boot: int, rng: np.random.Generator,
+                  ci: float = 0.95) -> tuple[float, float]:
+    """Participant-bootstrap percentile interval of the mean of ``y`` (e.g. a choice rate)."""
+    y = np.asarray(y, float)
+    if n_boot <= 0 or len(y) == 0:
+        return np.nan, np.nan
+    codes, _ = pd.factorize(pd.Series(list(participants)))
+    draws = [w @ y / w.sum(axis=1) for w in participant_weights(codes, n_boot, rng)]
+    return percentile_ci(np.concatenate(draws), ci)

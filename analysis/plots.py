@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -37,30 +38,47 @@ def plot_by_round(table: pd.DataFrame, path: str | Path, metrics: tuple[str, ...
 
 
 def plot_by_variable(table: pd.DataFrame, name: str, path: str | Path) -> Path:
-    """Save a PNG: Pearson r (with its participant-bootstrap interval) by the value of ``name``, one panel per
-    family, one line per predictor — from ``analysis.variables.metrics_by_variable``."""
+    """Save a PNG from ``analysis.variables.metrics_by_variable``: per family (columns), the rate of the
+    affirmative action by the value of ``name`` — people with their participant-bootstrap interval, each
+    predictor's mean prediction — and below it each predictor's Pearson r with its interval."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     families = sorted(table["family"].unique())
-    fig, axes = plt.subplots(1, max(1, len(families)), figsize=(5.5 * max(1, len(families)), 3.8), squeeze=False)
-    for ax, family in zip(axes[0], families):
+    n = max(1, len(families))
+    fig, axes = plt.subplots(2, n, figsize=(5.5 * n, 7.2), squeeze=False, sharex="col")
+    for col, family in enumerate(families):
         sub = table[table["family"] == family]
         values = sorted(sub[name].dropna().unique(), key=lambda v: (isinstance(v, str), v))
         pos = {v: i for i, v in enumerate(values)}
+        people = sub.drop_duplicates(name)
+        people = people[people[name].isin(values)]
+        x = people[name].map(pos).to_numpy(float)
+        rate = people["human_rate"].to_numpy(float)
+        err = np.clip([rate - people["human_rate_ci_low"].to_numpy(float),
+                       people["human_rate_ci_high"].to_numpy(float) - rate], 0, None)
+        top, bottom = axes[0][col], axes[1][col]
+        top.errorbar(x, rate, yerr=err, color="black", marker="s", ms=4, capsize=3, lw=2, label="people (95% CI)")
+        n_pred = sub["predictor"].nunique()
         for k, (pred, g) in enumerate(sub.groupby("predictor")):
             g = g[g[name].isin(values)]
-            x = g[name].map(pos).to_numpy(float) + (k - 0.5 * sub["predictor"].nunique()) * 0.04
+            xs = g[name].map(pos).to_numpy(float)
+            top.plot(xs, g["predicted_rate"], marker="o", ms=3, label=pred)
             r = g["pearson_r"].to_numpy(float)
-            err = [r - g["r_ci_low"].to_numpy(float), g["r_ci_high"].to_numpy(float) - r]
-            ax.errorbar(x, r, yerr=err, marker="o", ms=3, capsize=2, label=pred)
-        ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=45 if len(values) > 6 else 0)
-        ax.set_title(f"{family}: Pearson r by {name} (95% CI, participants resampled)", fontsize=9)
-        ax.set_xlabel(name)
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.grid(alpha=0.3)
+            # a percentile interval need not contain r itself (skewed draws): bars are drawn from r outwards
+            rerr = np.clip([r - g["r_ci_low"].to_numpy(float), g["r_ci_high"].to_numpy(float) - r], 0, None)
+            bottom.errorbar(xs + (k - 0.5 * n_pred) * 0.04, r, yerr=rerr, marker="o", ms=3, capsize=2, label=pred)
+        top.set_title(f"{family}: affirmative rate by {name}", fontsize=9)
+        top.set_ylim(-0.02, 1.02)
+        bottom.set_title(f"Pearson r by {name} (95% CI, participants resampled; none where a prediction is "
+                         "constant)", fontsize=8)
+        bottom.axhline(0, color="grey", lw=0.5)
+        bottom.set_xticks(range(len(values)), [str(v) for v in values], rotation=45 if len(values) > 6 else 0)
+        bottom.set_xlabel(name)
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="best")
     fig.tight_layout()
     path = Path(path)

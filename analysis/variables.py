@@ -14,13 +14,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.bootstrap import r_interval, seeded_rng
+from analysis.bootstrap import mean_interval, r_interval, seeded_rng
 from analysis.metrics import METRICS, summarise
 from envs.family import Family
 from envs.records import DecisionPoint
 from envs.registry import FAMILIES
 
 R_CI = ["r_ci_low", "r_ci_high"]
+RATE_CI = ["human_rate_ci_low", "human_rate_ci_high"]
 
 
 def _values(dp: DecisionPoint) -> dict[str, Any]:
@@ -49,7 +50,8 @@ def metrics_by_variable(predictions: pd.DataFrame, decisions: Sequence[DecisionP
                         n_boot: int = 1000, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
     """Metrics per predictor × family × value of ``names``, with a participant-bootstrap CI of Pearson r.
 
-    Columns: predictor, family, *names, *METRICS, r_ci_low, r_ci_high.  Values are kept as they are
+    Columns: predictor, family, *names, *METRICS, r_ci_low, r_ci_high, human_rate_ci_low, human_rate_ci_high
+    (the human rate's interval does not depend on the predictor: the same seed per value).  Values are kept as they are
     (numbers sort as numbers); a decision whose family lacks a value gets NaN there."""
     names = list(names)
     values = variable_table(decisions, names)
@@ -59,21 +61,29 @@ def metrics_by_variable(predictions: pd.DataFrame, decisions: Sequence[DecisionP
     rows = []
     for keys, g in merged.groupby(["predictor", "family", *names], sort=True, dropna=False):
         lo, hi = r_interval(g["p_affirmative"], g[target], g["participant_id"], n_boot, seeded_rng(seed, *keys), ci)
+        h_lo, h_hi = mean_interval(g[target], g["participant_id"], n_boot, seeded_rng(seed, "rate", *keys[1:]), ci)
         rows.append({**dict(zip(["predictor", "family", *names], keys)), **summarise(g), "r_ci_low": lo,
-                     "r_ci_high": hi})
-    return pd.DataFrame(rows, columns=["predictor", "family", *names, *METRICS, *R_CI])
+                     "r_ci_high": hi, "human_rate_ci_low": h_lo, "human_rate_ci_high": h_hi})
+    return pd.DataFrame(rows, columns=["predictor", "family", *names, *METRICS, *R_CI, *RATE_CI])
+
+
+def _fmt(v: float, lo: float, hi: float) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    return f"{v:.3f}" + ("" if not np.isfinite(lo) else f" [{lo:.2f}, {hi:.2f}]")
 
 
 def variable_pivot(table: pd.DataFrame, name: str, metric: str = "pearson_r") -> pd.DataFrame:
-    """One family's ``metrics_by_variable`` rows as values × predictors, each cell "r [lo, hi]" for r."""
-    def cell(row: pd.Series) -> str:
-        v = row[metric]
-        if metric != "pearson_r":
-            return f"{v:.3f}"
-        if not np.isfinite(v):
-            return "n/a"
-        ci = "" if not np.isfinite(row["r_ci_low"]) else f" [{row['r_ci_low']:.2f}, {row['r_ci_high']:.2f}]"
-        return f"{v:.3f}{ci}"
+    """One family's ``metrics_by_variable`` rows as values × predictors.
 
-    t = table.assign(cell=table.apply(cell, axis=1))
-    return t.pivot(index=name, columns="predictor", values="cell").rename_axis(columns=None)
+    ``metric="pearson_r"``: "r [lo, hi]" per cell.  ``metric="rate"``: the human rate with its interval in
+    the first column, then each predictor's mean predicted probability of the affirmative action — where
+    predictions constant within a value (an LLM shown the same prompt) have no r, rates still compare."""
+    if metric == "rate":
+        first = table.drop_duplicates(name).set_index(name)
+        human = first.apply(lambda r: _fmt(r["human_rate"], r["human_rate_ci_low"], r["human_rate_ci_high"]), axis=1)
+        rates = table.pivot(index=name, columns="predictor", values="predicted_rate").map(lambda v: f"{v:.3f}")
+        return pd.concat([human.rename("people"), rates], axis=1).rename_axis(index=name, columns=None)
+    cells = table.apply(lambda r: _fmt(r["pearson_r"], r["r_ci_low"], r["r_ci_high"]) if metric == "pearson_r"
+                        else f"{r[metric]:.3f}", axis=1)
+    return table.assign(cell=cells).pivot(index=name, columns="predictor", values="cell").rename_axis(columns=None)

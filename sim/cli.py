@@ -25,7 +25,7 @@ from pathlib import Path
 def _run(args: argparse.Namespace) -> int:
     from envs.quality import DataFormatError, DataQualityWarning
     from sim import config as config_mod
-    from sim.runner import format_tables, run
+    from sim.runner import format_tables, format_variable_tables, run
 
     cfg = config_mod.load(args.config)
     out = Path(args.out) if args.out else Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}"
@@ -54,8 +54,9 @@ def _run(args: argparse.Namespace) -> int:
             raise SystemExit(f"gamereplay: bad data: {exc}") from None
     print()
     print(format_tables(result.predictions))
-    print(f"\nresults in {result.out_dir}/ (predictions.parquet, metrics.csv, metrics_by_round.png); "
-          f"total {result.timings['total_s']:.0f} s")
+    if result.by_variable:
+        print("\n" + format_variable_tables(result.by_variable))
+    print(f"\nresults in {result.out_dir}/ ({', '.join(result.files())}); total {result.timings['total_s']:.0f} s")
     if result.errors:
         print(f"{len(result.errors)} predictor(s) failed: {', '.join(result.errors)}; see {out / 'errors.txt'}",
               file=sys.stderr)

@@ -18,7 +18,7 @@ import pandas as pd
 from envs.records import DecisionPoint
 from predictors.base import Predictor
 from predictors.registry import build
-from predictors.table import to_frame, to_rows
+from predictors.table import predict_table
 from sim.plugins import PluginSetup, activate
 from sim.store import Shard
 
@@ -61,10 +61,5 @@ class PredictorJob:
 
 
 def score_shard(pred: Predictor, shard: Shard, by_id: Mapping[str, DecisionPoint]) -> pd.DataFrame:
-    """The predictions rows of one shard, in the shard's decision order, ``batch_size`` decisions per call."""
-    batch = [by_id[i] for i in shard.decision_ids]
-    preds = []
-    chunk = max(1, pred.batch_size)
-    for i in range(0, len(batch), chunk):
-        preds.extend(pred.predict(batch[i: i + chunk]))
-    return to_frame(to_rows(pred.name, batch, preds))
+    """The predictions rows of one shard, in the shard's decision order (the predictor is fitted already)."""
+    return predict_table(pred, [by_id[i] for i in shard.decision_ids], fit=False)

@@ -57,6 +57,14 @@ class RunResult:
     metrics: pd.DataFrame
     errors: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: ``analysis.group_by`` variable -> its metrics table (``analysis.variables.metrics_by_variable``)
+    by_variable: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def files(self) -> list[str]:
+        """The result files this run wrote (names under ``out_dir``), for the summary a user reads."""
+        names = ["predictions.parquet", "metrics.csv", "metrics_by_round.png", "errors.txt",
+                 *(f"metrics_by_{v}.{ext}" for v in self.by_variable for ext in ("csv", "png"))]
+        return [n for n in names if (self.out_dir / n).exists()]
 
 
 def build_predictors(config: RunConfig, progress: bool = True) -> list[Predictor]:
@@ -215,27 +223,42 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
         plot_by_round(metrics, out / "metrics_by_round.png")
     group_by = list(config.analysis.get("group_by") or [])
-    if group_by and len(predictions):
-        write_variable_metrics(predictions, decisions, group_by, out, config.analysis)
+    by_variable = write_variable_metrics(predictions, decisions, group_by, out, config.analysis) \
+        if group_by and len(predictions) else {}
     timings["total_s"] = time.perf_counter() - t0
     write_resolved_config()
     (out / "timings.json").write_text(json.dumps(timings, indent=2))
-    return RunResult(out, decisions, predictions, metrics, errors, timings)
+    return RunResult(out, decisions, predictions, metrics, errors, timings, by_variable)
 
 
 def write_variable_metrics(predictions: pd.DataFrame, decisions: Sequence[DecisionPoint], names: Sequence[str],
-                           out: Path, settings: dict) -> list[Path]:
+                           out: Path, settings: dict) -> dict[str, pd.DataFrame]:
     """``metrics_by_<name>.csv`` and ``.png`` for each ``analysis.group_by`` variable (``analysis.variables``)."""
     from analysis.plots import plot_by_variable
     from analysis.variables import metrics_by_variable
 
-    written = []
+    tables = {}
     for name in names:
         table = metrics_by_variable(predictions, decisions, [name], n_boot=int(settings.get("bootstrap", 1000)),
                                     seed=int(settings.get("seed", 0)))
         table.to_csv(out / f"metrics_by_{name}.csv", index=False)
-        written += [out / f"metrics_by_{name}.csv", plot_by_variable(table, name, out / f"metrics_by_{name}.png")]
-    return written
+        plot_by_variable(table, name, out / f"metrics_by_{name}.png")
+        tables[name] = table
+    return tables
+
+
+def format_variable_tables(by_variable: dict[str, pd.DataFrame]) -> str:
+    """Pearson r with its participant-bootstrap interval per value of each ``group_by`` variable, per family."""
+    from analysis.variables import variable_pivot
+
+    parts = []
+    for name, table in by_variable.items():
+        for family, sub in table.groupby("family", sort=True):
+            parts.append(f"{family}: rate of the affirmative action by {name} "
+                         f"(people [95% CI, participants resampled], predicted)\n" + variable_pivot(sub, name, "rate")
+                         .to_string())
+            parts.append(f"{family}: pearson_r [95% CI] by {name}\n" + variable_pivot(sub, name).to_string())
+    return "\n\n".join(parts)
 
 
 def format_tables(predictions: pd.DataFrame) -> str:
