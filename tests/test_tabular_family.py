@@ -85,11 +85,11 @@ def test_load_gives_one_trajectory_per_instance(stag_loaded):
     trajectories, report = stag_loaded
     rows = csv_rows()
     instances = list(dict.fromkeys((r["subject"], r["pair"]) for r in rows))
-    assert [t.trajectory_id for t in trajectories] == ["/".join(["stag_hunt", *k]) for k in instances]
+    assert [t.trajectory_id for t in trajectories] == ["/".join(["stag_hunt_tiny", *k]) for k in instances]
     assert report.trajectories == len(instances) and report.decisions == len(rows)
     assert report.issues == [] and all(not t.flags for t in trajectories)
     assert {t.participant_id for t in trajectories} == {r["subject"] for r in rows}
-    assert {t.game for t in trajectories} == {"stag_hunt"}  # no game column: the family's name
+    assert {t.game for t in trajectories} == {"stag_hunt_tiny"}  # no game column: the family's name
 
 
 def test_replay_follows_the_period_column_not_the_file_order(stag_loaded, stag_decisions):
