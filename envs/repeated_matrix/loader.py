@@ -15,11 +15,11 @@ the opponent's next choice; every inferred move is cross-checked against them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.quality import DataFormatError, LoadIssue, LoadReport, read_csv_rows
+from envs.lookup import read_lookup_table
+from envs.quality import LoadIssue, LoadReport, read_csv_rows
 from envs.records import HUMAN, OPPONENT, Event, Trajectory
 from envs.repeated_matrix.games import GAMES
 
@@ -49,23 +49,10 @@ class LookupStrategy:
 
 def load_lookups(folder: Path) -> dict[tuple[str, str], LookupStrategy]:
     """Read the four lookup tables; a missing or malformed one is a DataFormatError."""
-    out = {}
-    for (game, opponent), fname in LOOKUP_FILES.items():
-        path = folder / fname
-        if not path.exists():
-            raise DataFormatError(str(path), "lookup table not found")
-        try:
-            table = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataFormatError(str(path), f"not valid JSON: {exc}") from None
-        if not isinstance(table, dict):
-            raise DataFormatError(str(path), f"expected a JSON object mapping J/F strings to 'J' or 'F', "
-                                             f"found {type(table).__name__}")
-        bad = [k for k, v in table.items() if v not in ("J", "F") or set(k) - {"J", "F"}]
-        if bad:
-            raise DataFormatError(str(path), f"expected a map of J/F strings to 'J' or 'F'; bad keys: {bad[:3]}")
-        out[(game, opponent)] = LookupStrategy(name=f"{game}-{opponent}", table=table)
-    return out
+    moves = tuple(ACTION_CODES.values())
+    return {(game, opponent): LookupStrategy(name=f"{game}-{opponent}",
+                                             table=read_lookup_table(folder / fname, moves, key_moves=moves))
+            for (game, opponent), fname in LOOKUP_FILES.items()}
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:

@@ -1,8 +1,8 @@
 """The generic PettingZoo AEC environment of a YAML family: a repeated two-seat game, moves simultaneous.
 
-Modelled on ``envs.repeated_matrix.env`` (and PettingZoo's ``aec_rps``): seats ``human`` and
-``opponent`` move in turn within a round, but neither sees the other's move until the round
-ends; after ``n_rounds`` rounds every agent is truncated.  Actions are ``Discrete``: the
+Its rounds are ``envs.simultaneous.SimultaneousRoundsEnv``'s, as ``envs.repeated_matrix.env``'s
+(after PettingZoo's ``aec_rps``): seats ``human`` and ``opponent`` move in turn within a
+round, but neither sees the other's move until the round ends; after ``n_rounds`` rounds every agent is truncated.  Actions are ``Discrete``: the
 index of the seat's action in ``actions`` / ``opponent_actions``.  Observation of each
 seat: the history as a vector of length ``2 * n_rounds``, per past round (own move,
 other's move), coded 0 = not played (or unknown), i + 1 = action i.  Rewards come from the
@@ -28,12 +28,11 @@ import numpy as np
 from gymnasium import spaces
 
 from envs.records import HUMAN, OPPONENT, DecisionPoint, Event, Trajectory
-from envs.replay_env import ReplayEnv, wrap
+from envs.replay_env import wrap
+from envs.simultaneous import SimultaneousRoundsEnv
 from envs.stage_game import StageGame
 from envs.tabular.loader import ROLE
 from envs.tabular.scope import decision_scope
-
-SEATS = (HUMAN, OPPONENT)
 
 
 def resolve_family(family: Any):
@@ -50,27 +49,24 @@ def resolve_family(family: Any):
     return family
 
 
-class TabularEnv(ReplayEnv):
+class TabularEnv(SimultaneousRoundsEnv):
     """A YAML family's repeated game; replays its logs or plays live (see the module docstring)."""
 
     def __init__(self, family: Any, n_rounds: int | None = None, game: str | None = None,
                  context: Mapping[str, Any] | None = None, render_mode: str | None = None):
         self.family = resolve_family(family)
         spec = self.family.spec
-        self.n_rounds = int(n_rounds or spec.data.rounds or 0)
-        if self.n_rounds < 1:
+        n_rounds = int(n_rounds or spec.data.rounds or 0)
+        if n_rounds < 1:
             raise ValueError(f"{spec.file}: give n_rounds (the family sets no data.rounds)")
         self.game_name = game or self.family.default_game()
         self.names = tuple(a.name for a in spec.actions)
         self.other_names = tuple(a.name for a in spec.opponent_actions)
         n_a, n_b = len(self.names), len(self.other_names)
-        obs = {HUMAN: spaces.MultiDiscrete([n_a + 1, n_b + 1] * self.n_rounds),
-               OPPONENT: spaces.MultiDiscrete([n_b + 1, n_a + 1] * self.n_rounds)}
-        super().__init__(SEATS, obs, {HUMAN: spaces.Discrete(n_a), OPPONENT: spaces.Discrete(n_b)},
-                         {**(context or {}), "n_rounds": self.n_rounds}, render_mode)
-        self.metadata = {**ReplayEnv.metadata, "name": f"{spec.name}_v0"}
-        self.history: list[tuple[str, str | None]] = []  # (human move, opponent move) per finished round
-        self._pending: dict[str, str | None] = {}
+        obs = {HUMAN: spaces.MultiDiscrete([n_a + 1, n_b + 1] * n_rounds),
+               OPPONENT: spaces.MultiDiscrete([n_b + 1, n_a + 1] * n_rounds)}
+        super().__init__(n_rounds, (n_a, n_b), obs, {**(context or {}), "n_rounds": n_rounds}, render_mode)
+        self.metadata = {**SimultaneousRoundsEnv.metadata, "name": f"{spec.name}_v0"}
         self.stage(1)  # a game whose payoffs need context the caller did not give fails now
 
     @classmethod
@@ -91,18 +87,9 @@ class TabularEnv(ReplayEnv):
         super()._adopt(trajectory)
         self.game_name = trajectory.game
 
-    def _start(self) -> None:
-        self.infos = {a: {"round": 1} for a in self.agents}
-        self.history = []
-        self._pending = {}
-
+    # -- the game --------------------------------------------------------------------------------
     def action_labels(self, agent: str) -> tuple[str, ...]:
         return self.names if agent == HUMAN else self.other_names
-
-    @property
-    def round(self) -> int:
-        """The round being played now (1-based)."""
-        return len(self.history) + 1
 
     def round_context(self, rnd: int) -> dict[str, Any]:
         """The context of round ``rnd``: the bound log's row for it, else the game's (``params``)."""
@@ -117,49 +104,25 @@ class TabularEnv(ReplayEnv):
         participant = self.trajectory.participant_id if self.trajectory is not None else "live"
         return self.family.stage_at(self.game_name, rnd, self.n_rounds, participant, self.round_context(rnd))
 
-    # -- core AEC loop ---------------------------------------------------------------------------
-    def observe(self, agent: str) -> np.ndarray:
-        obs = np.zeros(2 * self.n_rounds, dtype=np.int64)
-        for r, (h, o) in enumerate(self.history):
-            mine = self.names.index(h) + 1
-            theirs = 0 if o is None else self.other_names.index(o) + 1
-            obs[2 * r], obs[2 * r + 1] = (mine, theirs) if agent == HUMAN else (theirs, mine)
-        return obs
+    def payoffs(self, rnd: int, human: str, opponent: str | None) -> tuple[float, float] | None:
+        """Round ``rnd``'s stage game's payoffs (``None``: the family has no stage game, or the opponent's
+        move is unknown)."""
+        game = self.stage(rnd)
+        return game.payoff(human, opponent) if game is not None and opponent is not None else None
 
+    def title(self) -> str:
+        return self.family.games.title(self.game_name, self.round_context(max(1, len(self.history))))
+
+    @property
+    def affirmative(self) -> str:
+        return self.family.spec.affirmative.name
+
+    # -- replay ----------------------------------------------------------------------------------
     def _check(self, agent: str, action: Any) -> int | None:
         if action is None and agent == OPPONENT and self._opponent_move_unknown():
             return None  # replaying a round whose opponent move the log lacks
         return self.checked_action(agent, action)
 
-    def _play(self, agent: str, move: int | None) -> bool:
-        self._pending[agent] = None if move is None else self.action_labels(agent)[move]
-        settled = self._selector.is_last()
-        if settled:
-            h, o = self._pending[HUMAN], self._pending[OPPONENT]
-            game = self.stage(self.round)
-            pay = game.payoff(h, o) if game is not None and o is not None else (0.0, 0.0)
-            self.rewards[HUMAN], self.rewards[OPPONENT] = pay
-            self.history.append((h, o))
-            self._pending = {}
-            done = len(self.history) >= self.n_rounds
-            for a in self.agents:
-                self.truncations[a] = done
-                self.infos[a] = {"round": self.round if not done else self.n_rounds}
-        self.agent_selection = self._selector.next()
-        return settled
-
-    def render(self) -> str:
-        title = self.family.games.title(self.game_name, self.round_context(max(1, len(self.history))))
-        if not self.history:
-            return f"{title}: no rounds played yet"
-        h, o = self.history[-1]
-        game = self.stage(len(self.history))
-        if game is None or o is None:
-            return f"{title} round {len(self.history)}: human {h}, opponent {o or 'unknown'}"
-        ph, po = game.payoff(h, o)
-        return f"{title} round {len(self.history)}: human {h} ({ph:g}), opponent {o} ({po:g})"
-
-    # -- replay ----------------------------------------------------------------------------------
     def _opponent_move_unknown(self) -> bool:
         if self.trajectory is None:
             return False
@@ -171,32 +134,18 @@ class TabularEnv(ReplayEnv):
     def logged_action(self, agent: str) -> int | None:
         """The bound log's move for ``agent`` this round, as an action index (``None``: the opponent's move
         is not known; ``LookupError``: the log has no such round)."""
-        e = self.logged_event(agent, self.round)
-        if agent == OPPONENT and e.action is None:
+        if agent == OPPONENT and self._opponent_move_unknown():
             return None
-        return self.action_labels(agent).index(e.action)
-
-    def is_scored_decision(self, agent: str) -> bool:
-        """Every human move is a scored decision."""
-        return agent == HUMAN
+        return super().logged_action(agent)
 
     def decision_point(self, action: int | None = None) -> DecisionPoint:
         """The human's current decision: the rounds already played as history, this row's context as params."""
-        r = self.round
-        dp = self.make_decision_point(r, self.names, self.logged_event(HUMAN, r).action,
-                                      self.family.spec.affirmative.name,
-                                      [e for e in self.bound().events if e.round < r])
-        return replace(dp, params={**self.round_context(r), "n_rounds": self.n_rounds})
+        dp = super().decision_point(action)
+        return replace(dp, params={**self.round_context(dp.round), "n_rounds": self.n_rounds})
 
     # -- live play -------------------------------------------------------------------------------
     def _events(self) -> list[Event]:
-        events = []
-        for r, (h, o) in enumerate(self.history, start=1):
-            game = self.stage(r)
-            pay = game.payoff(h, o) if game is not None and o is not None else (None, None)
-            events += [Event(r, HUMAN, h, payoff=pay[0], data={"context": self.round_context(r)}),
-                       Event(r, OPPONENT, o, payoff=pay[1])]
-        return events
+        return self.round_events(lambda r: {"context": self.round_context(r)})
 
     def to_trajectory(self, trajectory_id: str, participant_id: str = "live") -> Trajectory:
         """The rounds played so far, shaped like a log of this family (payoffs from the stage game)."""

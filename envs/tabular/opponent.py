@@ -15,11 +15,10 @@ the moves it can read against it) and which move to make in live play (``Tabular
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from envs.quality import DataFormatError
+from envs.lookup import read_lookup_table
 from envs.tabular.errors import FamilySpecError
 from envs.tabular.spec import Spec
 
@@ -58,21 +57,5 @@ class OpponentPolicy:
     def table(self, name: str) -> dict[str, str]:
         path = Path(name) if Path(name).is_absolute() else self.root / name
         if path not in self._tables:
-            self._tables[path] = self._read(path)
+            self._tables[path] = read_lookup_table(path, self.names, field="opponent.lookup.file")
         return self._tables[path]
-
-    def _read(self, path: Path) -> dict[str, str]:
-        if not path.exists():
-            raise DataFormatError(str(path), "lookup table not found", field="opponent.lookup.file")
-        try:
-            table = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataFormatError(str(path), f"not valid JSON: {exc}") from None
-        if not isinstance(table, dict):
-            raise DataFormatError(str(path), f"expected a JSON object from past moves to a move, "
-                                             f"found {type(table).__name__}")
-        bad = [k for k, v in table.items() if v not in self.names]
-        if bad:
-            raise DataFormatError(str(path), f"moves must be opponent actions ({', '.join(sorted(self.names))}); "
-                                             f"bad entries: {[(k, table[k]) for k in bad[:3]]}")
-        return table
