@@ -98,7 +98,7 @@ class Family:
         selection = variant or "mixed"
         probs = game.equilibrium(selection)
         return ({a: probs.get(a, 0.0) for a in dp.legal_actions},
-                {"selection": selection, "n_equilibria": len(game.equilibria())})
+                {"selection": selection, **game.equilibrium_notes(selection)})
 
     def features(self, dp: DecisionPoint) -> dict[str, float]:
         raise NotProvided(f"game family {self.name!r} defines no decision features for feature-logit")

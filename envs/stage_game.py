@@ -102,17 +102,42 @@ class StageGame:
 
     # -- equilibria (envs.equilibria) -----------------------------------------------------------
     def equilibria(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """All Nash equilibria as (human's strategy, other's strategy)."""
+        """The extreme Nash equilibria as (human's strategy, other's strategy): all equilibria when the game
+        is nondegenerate, else the end points of its segments (``components``)."""
         return equilibria.equilibria(self.row, self.col)
+
+    def components(self) -> tuple[equilibria.Component, ...]:
+        """The connected components of the equilibrium set, exactly (one point each when nondegenerate)."""
+        return equilibria.solve(self.row, self.col).components
+
+    def is_degenerate(self) -> bool:
+        """Whether some mixed strategy with support size k has more than k pure best responses."""
+        return equilibria.solve(self.row, self.col).degenerate
+
+    def selected(self, selection: str = "mixed") -> equilibria.Selection:
+        """The human's equilibrium strategy under ``selection``, exactly, with the clause that chose it."""
+        return equilibria.select(self.row, self.col, selection)
 
     def equilibrium(self, selection: str = "mixed") -> dict[str, float]:
         """The human's equilibrium strategy under ``selection`` (``envs.equilibria.SELECTIONS``), by action."""
-        s = equilibria.select_equilibrium(self.row, self.col, selection)
-        s = np.asarray(s, float) / float(np.sum(s))
-        return {a: float(p) for a, p in zip(self.actions, s)}
+        return self._by_action(self.selected(selection).strategy)
+
+    def equilibrium_notes(self, selection: str = "mixed") -> dict[str, Any]:
+        """What a prediction from ``equilibrium(selection)`` should say about it (JSON-able): the number of
+        extreme equilibria and of components, degeneracy, the clause that chose it, and whether equilibria
+        tied (``payoff_dominant``; then ``tied`` lists the human's strategies in them)."""
+        solution, chosen = equilibria.solve(self.row, self.col), self.selected(selection)
+        notes: dict[str, Any] = {"n_equilibria": len(solution.equilibria), "n_components": len(solution.components),
+                                 "degenerate": solution.degenerate, "selected_by": chosen.rule, "tie": chosen.tie}
+        if chosen.tie:
+            notes["tied"] = [self._by_action(s) for s in chosen.tied]
+        return notes
 
     def n_pure_equilibria(self) -> int:
-        return sum(equilibria.is_pure(s) and equilibria.is_pure(t) for s, t in self.equilibria())
+        return equilibria.solve(self.row, self.col).n_pure()
+
+    def _by_action(self, strategy) -> dict[str, float]:
+        return {a: float(p) for a, p in zip(self.actions, strategy)}
 
     # -- plain values --------------------------------------------------------------------------
     def to_params(self) -> dict[str, Any]:

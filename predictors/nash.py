@@ -1,17 +1,26 @@
-"""Stage-game Nash equilibrium predictor built on nashpy.
+"""Stage-game Nash equilibrium predictor.
 
 The human is the row player of the decision's stage game (``Family.stage_game``,
-an ``envs.stage_game.StageGame``).  Its equilibria come from nashpy's support
-enumeration (``envs.equilibria``, cached per game) and one of the human's
-equilibrium strategies is chosen by ``selection``:
+an ``envs.stage_game.StageGame``).  All its equilibria, degenerate games'
+segments included, come from exact vertex enumeration (``envs.equilibria``,
+cached per game) and one of the human's equilibrium strategies is chosen by
+``selection`` (documented in full in ``envs.equilibria``):
 
-- ``"mixed"`` (default): the unique fully mixed equilibrium when there is one;
-  otherwise the unique equilibrium; otherwise the average of all equilibria.
-  In the Prisoner's Dilemma this is mutual defection (P(J) = 0); in Battle of
-  the Sexes the mixed equilibrium where the human plays J with probability 7/17.
-- ``"average"``: the mean of the row strategies of all equilibria.
-- ``"payoff_dominant"``: the equilibrium with the highest sum of expected payoffs.
-- ``"first"``: nashpy's first equilibrium.
+- ``"mixed"`` (default): the unique fully mixed isolated equilibrium when there
+  is one; otherwise, when the equilibria form one component, its centroid (the
+  unique equilibrium, or a segment's midpoint); otherwise the mean of the
+  components' centroids.  In the Prisoner's Dilemma this is mutual defection
+  (P(J) = 0); in Battle of the Sexes the mixed equilibrium where the human
+  plays J with probability 7/17.
+- ``"average"``: the mean of the components' centroids.
+- ``"payoff_dominant"``: the equilibrium with the highest sum of expected
+  payoffs; a tie (Battle of the Sexes) is reported in the diagnostics
+  (``tie``, ``tied``) and broken by the human's own payoff, then averaged.
+- ``"first"``: the first extreme equilibrium in support-enumeration order.
+
+Each prediction's diagnostics are ``StageGame.equilibrium_notes``: the number of
+extreme equilibria and of components, whether the game is degenerate, the
+clause of the rule that chose, and any tie.
 
 The equilibrium is the same in every round: it is the normative benchmark of the
 one-shot game, not a model of repeated-game strategies.  A family without a stage
@@ -61,7 +70,7 @@ class NashPredictor(Predictor):
             probs = {a: strat[a] for a in dp.legal_actions}
             z = sum(probs.values())
             out.append(Prediction(dp.decision_id, {a: p / z for a, p in probs.items()},
-                                  {"n_equilibria": len(game.equilibria())}))
+                                  game.equilibrium_notes(self.selection)))
         return out
 
     def describe(self) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from predictors.baselines import PopulationRate, Reciprocity, Uniform
 from predictors.nash import NashPredictor, select_equilibrium
+from envs.registry import get_family
 from envs.repeated_matrix import GAMES
 
 
@@ -27,8 +28,24 @@ def test_nash_battle_of_the_sexes_mixed_equilibrium():
     g = GAMES["BoS"]
     row, col = g.matrices()
     assert np.isclose(select_equilibrium(row, col, "mixed")[0], _mixed_row_strategy(g.row, g.col))
-    # payoff-dominant selection picks a pure equilibrium instead
-    assert sorted(select_equilibrium(row, col, "payoff_dominant")) == [0.0, 1.0]
+    # payoff-dominant selection picks a pure equilibrium instead: both sum to 17, a tie broken by the
+    # human's own payoff (10 in (F, F) against 7 in (J, J)), not by the order equilibria are listed in
+    assert select_equilibrium(row, col, "payoff_dominant").tolist() == [0.0, 1.0]
+
+
+def test_nash_and_normative_report_the_battle_of_the_sexes_tie(akata_decisions):
+    bos = [dp for dp in akata_decisions if dp.game == "BoS"][:5]
+    pd = [dp for dp in akata_decisions if dp.game == "PD"][:5]
+    family = get_family("repeated_matrix")
+    for dp, pred in zip(bos, NashPredictor("payoff_dominant").predict(bos)):
+        _, notes = family.normative(dp, "payoff_dominant")
+        for diag in (pred.diagnostics, notes):
+            assert diag["tie"] is True and diag["n_equilibria"] == 3 and diag["degenerate"] is False
+            assert sorted(d["J"] for d in diag["tied"]) == [0.0, 1.0]
+        assert pred.probs == pytest.approx({"J": 0.0, "F": 1.0})
+    for dp, pred in zip(bos + pd, NashPredictor("mixed").predict(bos + pd)):
+        assert pred.diagnostics["tie"] is False and "tied" not in pred.diagnostics
+        assert pred.diagnostics["n_components"] == (3 if dp.game == "BoS" else 1)
 
 
 def test_nash_predictor_rejects_unknown_selection():

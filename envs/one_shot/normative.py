@@ -15,12 +15,18 @@ the probability that makes the *other* player indifferent::
 so it depends on the other player's payoffs only — a well-known way in which
 equilibrium and human play part ways.
 
-Selection (``variant``, as in ``envs.equilibria.select_equilibrium``):
-``mixed`` (default) — the unique fully mixed equilibrium when there is one,
-else the unique equilibrium, else the mean of all; ``average``,
-``payoff_dominant`` and ``first`` as documented there.  Equilibria come from
-the game's ``StageGame`` (nashpy support enumeration), so this rule and the
-``nash`` predictor agree.
+Ties in the payoffs (common with integer payoffs) make the game *degenerate*:
+when a player is indifferent between two strategies against a pure strategy of
+the other, a whole segment of equilibria can exist.  The equilibria come from
+the game's ``StageGame`` (exact vertex enumeration, ``envs.equilibria``), which
+finds every segment's end points, so this rule and the ``nash`` predictor agree.
+
+Selection (``variant``, as in ``envs.equilibria``): ``mixed`` (default) — the
+unique fully mixed isolated equilibrium when there is one, else the centroid of
+the equilibrium set when it is one component (the unique equilibrium, or a
+segment's midpoint), else the mean of the components' centroids; ``average``,
+``payoff_dominant`` (a tie on the payoff sum is reported in the notes, ``tie``
+and ``tied``) and ``first`` as documented there.
 
 ``features`` gives the descriptive baselines numbers that plausibly drive the
 choice: own payoff gains of X over Y against each of the other's strategies,
@@ -46,13 +52,14 @@ def equilibrium_p(view: StageGame, variant: str = "mixed") -> float:
 
 
 def rule(dp: DecisionPoint, variant: str = "mixed") -> tuple[dict[str, float], dict]:
-    """The selected Nash equilibrium strategy of the respondent, with the equilibria counted."""
+    """The selected Nash equilibrium strategy of the respondent, with the equilibria counted and any tie
+    reported (``StageGame.equilibrium_notes``)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown games2p2k normative variant {variant!r}; choose from {VARIANTS}")
     view = StageGame.from_params(dp.params)
     p = equilibrium_p(view, variant)
     x, y = view.actions
-    return {x: p, y: 1.0 - p}, {"selection": variant, "n_equilibria": len(view.equilibria()),
+    return {x: p, y: 1.0 - p}, {"selection": variant, **view.equilibrium_notes(variant),
                                 "n_pure_equilibria": view.n_pure_equilibria()}
 
 
