@@ -44,7 +44,7 @@ def split_half_ceiling(rates: Sequence[float], n_people: Sequence[int], draws: i
     Returns ``ceiling`` (mean corrected r over draws), ``ci_low``/``ci_high``
     (percentile interval over draws), ``half_r`` (mean uncorrected half-vs-half r),
     ``n_problems``, ``mean_n_people`` and ``valid_draws`` (draws where neither half
-    was constant).
+    was constant and the halves did not correlate at exactly -1).
     """
     rates = np.asarray(rates, float)
     n = np.asarray(n_people, float)
@@ -61,7 +61,7 @@ def split_half_ceiling(rates: Sequence[float], n_people: Sequence[int], draws: i
     h1 = rng.binomial(n1, rates, size=(draws, len(rates))) / n1
     h2 = rng.binomial(n2, rates, size=(draws, len(rates))) / n2
     r = _rowwise_r(h1, h2)
-    r = r[np.isfinite(r)]
+    r = r[np.isfinite(r) & (r > -1)]  # r = -1 (possible with a handful of problems) has no Spearman–Brown value
     if len(r) == 0:
         return out
     full = 2 * r / (1 + r)

@@ -7,6 +7,11 @@ study's comparisons side by side: metrics per family, base-vs-aligned pairs
 rounds), normative bias, r by round and calibration.  Nothing is recomputed from
 models; every number comes from the predictions table, so a report can be rebuilt
 at any time from a finished (or partly finished) run.
+
+Every run gets a report of what it has: a run without ``pairs:`` (the quickstart) or
+without a ``normative`` predictor gets a line saying what those panels need instead of
+the panels, and a figure with nothing to draw says why in its place.  Correlations
+carry participant-bootstrap intervals (:mod:`analysis.intervals`).
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from analysis import report_figures as figs
 from analysis.metrics import metrics_table
+from analysis.intervals import r_table
 
-HEADLINE = ["n", "pearson_r", "accuracy", "log_loss", "brier", "mean_mass"]
+HEADLINE = ["family", "predictor", "n", "n_participants", "pearson_r", "r_ci_low", "r_ci_high", "accuracy",
+            "log_loss", "brier", "mean_mass", "r_note"]
+SECONDARY_BOOT = 1000  # resamples for the per-round, calibration and normative-bias intervals (many small groups)
 
 
 @dataclass
@@ -45,8 +54,11 @@ class ReportData:
     closer: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     ceiling: pd.DataFrame = field(default_factory=pd.DataFrame)
+    round_r: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: why a section has no panels (section name -> one line), e.g. pairs without ``pairs:`` in the config
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, list, dict[str, Any]]:
@@ -67,6 +79,30 @@ def load_run(run_dir: str | Path) -> tuple[pd.DataFrame, list, dict[str, Any]]:
     return predictions, decisions, manifest or {}
 
 
+def _pair_specs(manifest: dict[str, Any], present: set[str], data: ReportData) -> list:
+    """The configured pairs whose two predictors both have predictions; notes or a section line for the rest."""
+    from analysis.pairs import Pair
+
+    configured = manifest.get("pairs") or []
+    specs = [Pair(base=p["base"], aligned=p["aligned"], label=p.get("label", ""), provider=p.get("provider", ""),
+                  matched=bool(p.get("matched", True)))
+             for p in configured if p["base"] in present and p["aligned"] in present]
+    if not configured:
+        data.missing["pairs"] = ("Pair panels (base vs aligned scatter, win counts, filter sensitivity, round 1 vs "
+                                 "later rounds) need `pairs:` in the run config — a list of `{base: NAME, aligned: "
+                                 "NAME}` predictor names. This run has none.")
+    elif not specs:
+        data.missing["pairs"] = (f"None of the {len(configured)} configured pair(s) has predictions for both models "
+                                 "in this run (a predictor failed or has not run yet), so there are no pair panels.")
+    elif len(specs) < len(configured):
+        data.notes.append(f"{len(configured) - len(specs)} configured pair(s) lack predictions (a predictor failed "
+                          "or has not run yet) and are left out.")
+    if any(not p.matched for p in specs):
+        data.notes.append("Pairs marked unmatched (different providers or sizes) are shown for illustration; "
+                          "the study's design would exclude them.")
+    return specs
+
+
 def analyse(run_dir: str | Path) -> ReportData:
     """Compute every table the report shows."""
     from analysis import calibration, ceiling, normative_bias, pairs as pairs_mod
@@ -74,21 +110,17 @@ def analyse(run_dir: str | Path) -> ReportData:
     predictions, decisions, manifest = load_run(run_dir)
     settings = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0,
                 **(manifest.get("analysis") or {})}
-    per_family = metrics_table(predictions, by=("family",))
-    headline = per_family[(per_family["round"] == "all") & (per_family["family"] != "all")][
-        ["family", "predictor", *HEADLINE]].reset_index(drop=True)
+    n_boot, seed = int(settings["bootstrap"]), int(settings["seed"])
+    small_boot = min(n_boot, SECONDARY_BOOT)
     by_round = metrics_table(predictions, by=("family",)).assign(game="all")
-    data = ReportData(Path(run_dir), manifest, headline, by_round, settings=settings)
+    per_family = by_round[(by_round["round"] == "all") & (by_round["family"] != "all")]
+    headline = per_family.drop(columns=["pearson_r", "n"]).merge(
+        r_table(predictions, ("family", "predictor"), n_boot, seed), on=["family", "predictor"], how="left")
+    data = ReportData(Path(run_dir), manifest, headline[HEADLINE].reset_index(drop=True), by_round, settings=settings)
+    data.round_r = r_table(predictions, ("family", "predictor", "round"), small_boot, seed)
     present = set(predictions["predictor"])
-    pair_specs = [pairs_mod.Pair(base=p["base"], aligned=p["aligned"], label=p.get("label", ""),
-                                 provider=p.get("provider", ""), matched=bool(p.get("matched", True)))
-                  for p in manifest.get("pairs") or [] if p["base"] in present and p["aligned"] in present]
-    missing = [p for p in manifest.get("pairs") or [] if p["base"] not in present or p["aligned"] not in present]
-    if missing:
-        data.notes.append(f"{len(missing)} configured pair(s) lack predictions (a predictor failed or has not "
-                          "run yet) and are left out.")
+    pair_specs = _pair_specs(manifest, present, data)
     if pair_specs:
-        n_boot, seed = int(settings["bootstrap"]), int(settings["seed"])
         table = pairs_mod.pair_table(predictions, pair_specs, by=("family",), n_boot=n_boot, seed=seed)
         table = pairs_mod.apply_filters(table, settings["mass_threshold"], settings["r_threshold"])
         data.pairs = table
@@ -96,20 +128,16 @@ def analyse(run_dir: str | Path) -> ReportData:
         data.wins_unfiltered = pairs_mod.win_summary(pairs_mod.apply_filters(table, -1.0, -1.0), n_boot=n_boot,
                                                      seed=seed)
         data.grid = pairs_mod.sensitivity_grid(table)
-        rounds = pairs_mod.round_breakdown(predictions, pair_specs, n_boot=min(n_boot, 1000), seed=seed)
+        rounds = pairs_mod.round_breakdown(predictions, pair_specs, n_boot=small_boot, seed=seed)
         data.rounds = rounds[rounds["split"] == "first vs later"].drop(columns=["split"])
-        if any(not p.matched for p in pair_specs):
-            data.notes.append("Pairs marked unmatched (different providers or sizes) are shown for illustration; "
-                              "the study's design would exclude them.")
-    else:
-        data.notes.append("No base/aligned pairs configured (`pairs:` in the run config): pair panels are empty.")
     if "normative" in present:
-        data.bias = normative_bias.normative_bias(predictions, normative="normative")
+        data.bias = normative_bias.normative_bias(predictions, normative="normative", n_boot=small_boot, seed=seed)
         if pair_specs:
             data.closer = normative_bias.closer_to_normative(data.bias, pair_specs)
     else:
-        data.notes.append("No `normative` predictor in this run: the normative-bias panel is empty.")
-    data.calibration = calibration.reliability(predictions, bins=10)
+        data.missing["normative"] = ("The normative-bias panel compares each predictor with a predictor named "
+                                     "`normative` (`type: normative` in the run config). This run has none.")
+    data.calibration = calibration.reliability(predictions, bins=10, n_boot=small_boot, seed=seed)
     if predictions["is_rate"].any():
         data.ceiling = ceiling.ceiling_table(predictions, decisions)
     return data
@@ -119,6 +147,43 @@ def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _merge_ci(df: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
+    """``value``, ``lo`` and ``hi`` as one text column ``value [95% CI]`` — a number is never shown without
+    its interval, and a reader does not have to pair three columns by eye."""
+    if df.empty or value not in df:
+        return df
+
+    def cell(v: float, a: float, b: float) -> str:
+        if not np.isfinite(v):
+            return "–"
+        return f"{v:.3f} [{a:.2f}, {b:.2f}]" if np.isfinite(a) and np.isfinite(b) else f"{v:.3f} [–]"
+
+    out = df.copy()
+    out[value] = [cell(v, a, b) for v, a, b in zip(out[value].astype(float), out[lo].astype(float),
+                                                     out[hi].astype(float))]
+    return out.drop(columns=[lo, hi]).rename(columns={value: f"{value} [95% CI]"})
+
+
+def headline_display(data: ReportData) -> pd.DataFrame:
+    """The metrics table as shown: r with its interval in one cell; why r is missing, where it is."""
+    out = _merge_ci(data.headline, "pearson_r", "r_ci_low", "r_ci_high")
+    if "r_note" in out:
+        out = out.rename(columns={"r_note": "why no r / no interval"}) if out["r_note"].astype(bool).any() \
+            else out.drop(columns=["r_note"])
+    return out
+
+
+def bias_display(data: ReportData) -> pd.DataFrame:
+    """The normative-bias table as shown: each correlation with its interval in one cell."""
+    from analysis.normative_bias import CORRELATIONS
+
+    out = data.bias
+    for c in CORRELATIONS:
+        if f"{c}_ci_low" in out:
+            out = _merge_ci(out, c, f"{c}_ci_low", f"{c}_ci_high")
+    return out
 
 
 def _table_html(df: pd.DataFrame, caption: str = "") -> str:
@@ -144,47 +209,86 @@ def _md_table(df: pd.DataFrame) -> str:
 
 
 FIGURES = [
+    ("fig-r", "Pearson r of each predictor with people and its 95% participant-bootstrap interval",
+     lambda d: figs.r_forest(d.headline)),
     ("fig-pairs", "Base vs aligned r, one point per pair (below the diagonal: the base model describes people "
-                  "better)", lambda d: figs.pair_scatter(d.pairs)),
-    ("fig-rounds", "Pearson r by round for each model", lambda d: figs.r_by_round(d.metrics)),
-    ("fig-normative", "Normative bias: each predictor's correlation with the normative prediction",
+                  "better); the segment across each point is the 95% interval of the difference",
+     lambda d: figs.pair_scatter(d.pairs)),
+    ("fig-rounds", "Pearson r by round for each predictor, with 95% participant-bootstrap bands",
+     lambda d: figs.r_by_round(d.round_r)),
+    ("fig-normative", "Normative bias: each predictor's correlation with the normative prediction (95% intervals); "
+                      "dashed: the normative prediction's own r with people",
      lambda d: figs.normative_bias_bars(d.bias)),
     ("fig-sensitivity", "Filter sensitivity: base:aligned wins over mass and r thresholds",
      lambda d: figs.sensitivity_heatmaps(d.grid)),
-    ("fig-calibration", "Calibration (reliability curves)", lambda d: figs.calibration_curves(d.calibration)),
+    ("fig-calibration", "Calibration (reliability curves; bars: 95% interval of the observed rate)",
+     lambda d: figs.calibration_curves(d.calibration)),
 ]
 
 
+def _figure(fid: str, data: ReportData) -> str:
+    """One figure as an embedded PNG, or — when it has nothing to draw — a line saying why."""
+    caption, make = next((c, m) for f, c, m in FIGURES if f == fid)
+    try:
+        png = _png(make(data))
+    except figs.NothingToShow as why:
+        return (f"<figure id='{fid}' class='empty'><p class='empty'>Not drawn: {html.escape(str(why))}.</p>"
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (f"<figure id='{fid}'><img alt='{html.escape(caption)}' src='data:image/png;base64,{png}'>"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _missing(data: ReportData, section: str) -> str:
+    return f"<p class='empty'>{html.escape(data.missing[section])}</p>"
+
+
+def _pairs_html(data: ReportData) -> str:
+    if "pairs" in data.missing:
+        return _missing(data, "pairs")
+    return (_figure("fig-pairs", data) + "<h3>Per pair</h3>" + _table_html(data.pairs, "pairs")
+            + f"<h3>Win counts and tests (pairs kept: both models' mass ≥ {data.settings['mass_threshold']:g}, "
+              f"not both r < {data.settings['r_threshold']:g})</h3>" + _table_html(data.wins, "wins")
+            + "<h3>Win counts without filters</h3>" + _table_html(data.wins_unfiltered, "wins")
+            + "<h3>Round 1 vs later rounds</h3>" + _table_html(data.rounds, "rounds")
+            + _figure("fig-sensitivity", data))
+
+
+def _normative_html(data: ReportData) -> str:
+    if "normative" in data.missing:
+        return _missing(data, "normative")
+    closer = ("<h3>Is the aligned model closer to the normative prediction?</h3>" + _table_html(data.closer, "pairs")
+              if "pairs" not in data.missing else "")
+    return _figure("fig-normative", data) + _table_html(bias_display(data), "normative bias") + closer
+
+
+STYLE = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
+         "table.t{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}"
+         "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
+         "table.t th{background:#f4f4f4}table.t td{white-space:nowrap}figure{margin:1em 0}img{max-width:100%}"
+         ".note{background:#fff6d6;padding:.5em 1em;border-left:4px solid #e0b000}.scroll{overflow-x:auto}"
+         "p.empty{color:#555;font-style:italic;background:#f4f4f4;padding:.5em 1em}")
+
+
 def render_html(data: ReportData) -> str:
-    """The self-contained page: CSS inline, every figure a base64 PNG."""
+    """The self-contained page: CSS inline, every figure a base64 PNG (or a line saying why it is not drawn)."""
     cfg = data.config
     title = f"gamereplay report — {cfg.get('name', data.run_dir.name)}"
-    images = {fid: _png(make(data)) for fid, _, make in FIGURES}
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
-             "table.t{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}"
-             "table.t td,table.t th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
-             "table.t th{background:#f4f4f4}figure{margin:1em 0}img{max-width:100%}"
-             ".note{background:#fff6d6;padding:.5em 1em;border-left:4px solid #e0b000}.scroll{overflow-x:auto}"
-             "</style></head><body>",
+             f"<style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",
              f"<p>{html.escape(str(cfg.get('description', '')))}</p>",
              f"<p>Run directory: <code>{html.escape(str(data.run_dir))}</code>; families: "
-             f"{html.escape(', '.join(sorted(data.headline['family'].unique())))}.</p>"]
+             f"{html.escape(', '.join(sorted(data.headline['family'].unique())))}. Intervals are 95% percentile "
+             f"intervals over {int(data.settings['bootstrap'])} resamples of participants (at most "
+             f"{SECONDARY_BOOT} for the round, calibration and normative-bias panels).</p>"]
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in data.notes]
     sections = [
-        ("Metrics per family", _table_html(data.headline, "metrics")
+        ("Metrics per family", _table_html(headline_display(data), "metrics") + _figure("fig-r", data)
          + ("<h3>Noise ceiling of the human rates</h3>" + _table_html(data.ceiling) if not data.ceiling.empty else "")),
-        ("Base vs aligned pairs", _figure("fig-pairs", images) + "<h3>Per pair</h3>" + _table_html(data.pairs, "pairs")
-         + f"<h3>Win counts and tests (pairs kept: both models' mass ≥ {data.settings['mass_threshold']:g}, "
-           f"not both r < {data.settings['r_threshold']:g})</h3>" + _table_html(data.wins, "wins")
-         + "<h3>Win counts without filters</h3>" + _table_html(data.wins_unfiltered, "wins")
-         + "<h3>Round 1 vs later rounds</h3>" + _table_html(data.rounds, "rounds")
-         + _figure("fig-sensitivity", images)),
-        ("Normative bias", _figure("fig-normative", images) + _table_html(data.bias, "normative bias")
-         + "<h3>Is the aligned model closer to the normative prediction?</h3>" + _table_html(data.closer, "pairs")),
-        ("Round by round", _figure("fig-rounds", images)),
-        ("Calibration", _figure("fig-calibration", images)),
+        ("Base vs aligned pairs", _pairs_html(data)),
+        ("Normative bias", _normative_html(data)),
+        ("Round by round", _figure("fig-rounds", data)),
+        ("Calibration", _figure("fig-calibration", data)),
     ]
     for head, body in sections:
         parts.append(f"<h2>{html.escape(head)}</h2>{body}")
@@ -195,22 +299,19 @@ def render_html(data: ReportData) -> str:
     return "\n".join(parts)
 
 
-def _figure(fid: str, images: dict[str, str]) -> str:
-    caption = next(c for f, c, _ in FIGURES if f == fid)
-    return (f"<figure id='{fid}'><img alt='{html.escape(caption)}' src='data:image/png;base64,{images[fid]}'>"
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-
-
 def render_markdown(data: ReportData) -> str:
     """The headline numbers as Markdown: metrics per family, pairs, win counts, normative bias."""
     out = [f"# gamereplay report — {data.config.get('name', data.run_dir.name)}", ""]
     out += [f"> {n}" for n in data.notes] + [""]
-    out += ["## Metrics per family", "", _md_table(data.headline)]
+    out += ["## Metrics per family", "", _md_table(headline_display(data))]
     if not data.ceiling.empty:
         out += ["## Noise ceiling", "", _md_table(data.ceiling)]
-    out += ["## Base vs aligned pairs", "", _md_table(data.pairs), "## Win counts (filtered)", "", _md_table(data.wins),
-            "## Win counts (no filters)", "", _md_table(data.wins_unfiltered),
-            "## Normative bias", "", _md_table(data.bias)]
+    if "pairs" in data.missing:
+        out += ["## Base vs aligned pairs", "", data.missing["pairs"], ""]
+    else:
+        out += ["## Base vs aligned pairs", "", _md_table(data.pairs), "## Win counts (filtered)", "",
+                _md_table(data.wins), "## Win counts (no filters)", "", _md_table(data.wins_unfiltered)]
+    out += ["## Normative bias", "", data.missing.get("normative") or _md_table(bias_display(data))]
     return "\n".join(out)
 
 

@@ -2,15 +2,31 @@
 
 Kept apart from the HTML so a user can call any of them on their own tables
 (e.g. in a notebook) and so the report module only assembles.
+
+Two rules every figure here follows.  A correlation or a rate is drawn with its
+participant-bootstrap interval when the table has one (``*_ci_low`` / ``*_ci_high``
+columns).  And nothing is drawn empty: a figure with no data at all raises
+:class:`NothingToShow` with the reason (the report prints it in the figure's place),
+and a panel with nothing to draw says why inside the panel — e.g. a constant
+predictor has no correlation with people, which a blank axis would hide.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
+from collections import Counter
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+
+class NothingToShow(ValueError):
+    """A figure has no data to draw; the message says why, for the reader."""
 
 
 def _grid(n: int, width: float = 4.2, height: float = 3.6, cols: int = 3) -> tuple[Figure, list]:
@@ -21,81 +37,243 @@ def _grid(n: int, width: float = 4.2, height: float = 3.6, cols: int = 3) -> tup
     return fig, axes
 
 
-def pair_scatter(pairs: pd.DataFrame) -> Figure:
-    """Base r (x) against aligned r (y), one point per pair, one panel per family; below the diagonal
-    the base model describes people better.  Unmatched pairs are hollow and labelled."""
-    groups = sorted(pairs["family"].unique()) if len(pairs) else ["(no pairs)"]
-    fig, axes = _grid(len(groups))
-    for ax, fam in zip(axes, groups):
-        sub = pairs[pairs["family"] == fam]
-        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8, ls="--")
-        for _, row in sub.iterrows():
-            matched = bool(row.get("matched", True))
-            ax.scatter(row["r_base"], row["r_aligned"], s=40, facecolors="C0" if matched else "none",
-                       edgecolors="C0", zorder=3)
-            if not matched:
-                ax.annotate("unmatched", (row["r_base"], row["r_aligned"]), fontsize=7, xytext=(4, 4),
-                            textcoords="offset points")
-        finite = sub[["r_base", "r_aligned"]].to_numpy(float)
-        finite = finite[np.isfinite(finite)]
-        lim = max(0.2, float(np.abs(finite).max()) * 1.15) if finite.size else 1.0
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
+def _say(ax: Axes, why: str, width: int = 42) -> None:
+    """Write why a panel is empty in the panel itself (no frame, no ticks), instead of leaving bare axes."""
+    text = "\n".join(textwrap.fill(line, width) for line in why.splitlines())
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, color="0.3", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def _unless_all_empty(empty: dict[str, str], panels: int) -> None:
+    """Raise :class:`NothingToShow` when every panel of a figure only says why it is empty
+    (``empty``: panel title -> reason): one line on the page beats a grid of blank panels."""
+    if panels and len(empty) == panels:
+        raise NothingToShow("; ".join(f"{title}: {why}" for title, why in empty.items()).replace("\n", " "))
+
+
+def _aside(ax: Axes, x: float, y: float, text: str, **kw) -> None:
+    """A grey remark inside a panel (e.g. why one predictor has no point), readable over grid lines."""
+    ax.text(x, y, text, fontsize=7, color="0.35", bbox={"fc": "white", "ec": "none", "pad": 1, "alpha": 0.8}, **kw)
+
+
+def _colours(names: Iterable[str]) -> dict[str, tuple]:
+    """One colour per predictor, the same in every panel of a figure."""
+    from matplotlib import colormaps
+
+    names = sorted(set(names))
+    cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+def _has_ci(table: pd.DataFrame, prefix: str) -> bool:
+    return f"{prefix}_ci_low" in table and f"{prefix}_ci_high" in table
+
+
+def _err(value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Error-bar lengths (2 × n) from an interval; 0 where the interval is undefined."""
+    below, above = np.asarray(value, float) - np.asarray(lo, float), np.asarray(hi, float) - np.asarray(value, float)
+    return np.nan_to_num(np.clip(np.vstack([below, above]), 0, None), nan=0.0)
+
+
+def _legend(fig: Figure, axes: list, ncols: int = 4) -> None:
+    """One legend for the whole figure (panels share colours), predictors in name order."""
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    if handles:
+        labels = sorted(handles)
+        fig.legend([handles[k] for k in labels], labels, loc="outside lower center", fontsize=7,
+                   ncols=min(ncols, len(labels)))
+
+
+def r_forest(table: pd.DataFrame) -> Figure:
+    """Pearson r of each predictor with people and its 95 % participant-bootstrap interval, one panel
+    per family; a predictor without r (e.g. constant) is named with the reason instead of a point."""
+    if table.empty:
+        raise NothingToShow("no predictions in this run")
+    fams = sorted(table["family"].unique())
+    n_pred = table.groupby("family")["predictor"].nunique().max()
+    fig, axes = _grid(len(fams), height=max(2.5, 0.3 * n_pred + 1.2))
+    for ax, fam in zip(axes, fams):
+        sub = table[table["family"] == fam].sort_values("predictor", ascending=False).reset_index(drop=True)
+        r = sub["pearson_r"].to_numpy(float)
+        ok = np.isfinite(r)
+        if _has_ci(sub, "r"):
+            ax.errorbar(r[ok], np.flatnonzero(ok), xerr=_err(r, sub["r_ci_low"], sub["r_ci_high"])[:, ok],
+                        fmt="o", ms=4, color="C0", ecolor="C0", capsize=2)
+        else:
+            ax.plot(r[ok], np.flatnonzero(ok), "o", ms=4, color="C0")
+        for i in np.flatnonzero(~ok):
+            why = sub["r_note"].iloc[i] if "r_note" in sub else ""
+            _aside(ax, -0.95, i, f"no r: {why or 'undefined'}", va="center")
+        ax.axvline(0, color="grey", lw=0.6)
+        ax.set_yticks(range(len(sub)), sub["predictor"], fontsize=7)
+        ax.set_ylim(-0.7, len(sub) - 0.3)
+        ax.set_xlim(-1, 1)
         ax.set_title(fam, fontsize=10)
-        ax.set_xlabel("r of base model")
-        ax.set_ylabel("r of aligned model")
-        ax.grid(alpha=0.3)
+        ax.set_xlabel("Pearson r with people (95 % CI)")
+        ax.grid(alpha=0.3, axis="x")
     return fig
 
 
-def r_by_round(metrics: pd.DataFrame, predictors: list[str] | None = None) -> Figure:
-    """Pearson r per round for each model, one panel per family (rounds pooled over games)."""
-    t = metrics[(metrics["round"] != "all") & (metrics["game"] == "all")].copy()
+def pair_scatter(pairs: pd.DataFrame) -> Figure:
+    """Base r (x) against aligned r (y), one point per pair, one panel per family; below the diagonal
+    the base model describes people better.  The segment through a point, perpendicular to the diagonal,
+    is the 95 % interval of r_base - r_aligned: it crosses the diagonal when the difference could be 0.
+    Unmatched pairs are hollow and labelled."""
+    if pairs.empty:
+        raise NothingToShow("no base/aligned pairs: pair panels need `pairs:` in the run config")
+    groups = sorted(pairs["family"].unique())
+    fig, axes = _grid(len(groups))
+    empty: dict[str, str] = {}
+    for ax, fam in zip(axes, groups):
+        sub = pairs[pairs["family"] == fam]
+        xy = sub[["r_base", "r_aligned"]].to_numpy(float)
+        drawn = np.isfinite(xy).all(axis=1)
+        ax.set_title(fam, fontsize=10)
+        if not drawn.any():
+            empty[fam] = "no pair has r for both models\n(a constant prediction, or too few decisions)"
+            _say(ax, empty[fam])
+            continue
+        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8, ls="--")
+        shown = [xy[drawn]]  # every plotted coordinate, for the axis limits
+        for (_, row), ok in zip(sub.iterrows(), drawn):
+            if not ok:
+                continue
+            x, y = row["r_base"], row["r_aligned"]
+            lo, hi = row.get("diff_ci_low", np.nan), row.get("diff_ci_high", np.nan)
+            if np.isfinite(lo) and np.isfinite(hi):
+                t = (np.array([lo, hi]) - (x - y)) / 2  # moving (x, y) by (t, -t) changes the difference by 2t
+                ax.plot(x + t, y - t, color="C0", lw=1.2, alpha=0.7)
+                shown.append(np.column_stack([x + t, y - t]))
+            matched = bool(row.get("matched", True))
+            ax.scatter(x, y, s=40, facecolors="C0" if matched else "none", edgecolors="C0", zorder=3)
+            if not matched:
+                ax.annotate("unmatched", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        lim = min(1.05, max(0.2, float(np.abs(np.concatenate(shown)).max()) * 1.1))
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xlabel("r of base model")
+        ax.set_ylabel("r of aligned model")
+        ax.grid(alpha=0.3)
+        if (~drawn).any():
+            _aside(ax, 0.02, 0.02, f"{int((~drawn).sum())} pair(s) without r not drawn", transform=ax.transAxes)
+    _unless_all_empty(empty, len(groups))
+    return fig
+
+
+def r_by_round(rounds: pd.DataFrame, predictors: list[str] | None = None) -> Figure:
+    """Pearson r per round for each predictor with its 95 % participant-bootstrap band, one panel per family
+    (rounds pooled over games).  ``rounds`` has family, predictor, round, pearson_r and optionally
+    r_ci_low, r_ci_high, r_note (:func:`analysis.intervals.r_table`); predictors with no r in any
+    round are named under the panel with the reason."""
+    t = rounds[rounds["round"].astype(str) != "all"].copy()
     if predictors:
         t = t[t["predictor"].isin(predictors)]
-    fams = sorted(t["family"].unique()) if len(t) else ["(no rounds)"]
+    if t.empty:
+        raise NothingToShow("no decisions with a round number")
+    t["round_no"] = t["round"].astype(int)
+    fams = sorted(t["family"].unique())
+    colours = _colours(t["predictor"])
     fig, axes = _grid(len(fams))
+    empty: dict[str, str] = {}
     for ax, fam in zip(axes, fams):
         sub = t[t["family"] == fam]
-        for pred, g in sub.groupby("predictor"):
-            g = g.assign(round_no=g["round"].astype(int)).sort_values("round_no")
-            ax.plot(g["round_no"], g["pearson_r"], marker="o", ms=3, label=pred)
-        ax.axhline(0, color="grey", lw=0.6)
         ax.set_title(fam, fontsize=10)
+        silent: dict[str, list[str]] = {}  # reason -> predictors without r in any round
+        for pred, g in sub.groupby("predictor", sort=True):
+            g = g.sort_values("round_no")
+            r = g["pearson_r"].to_numpy(float)
+            if not np.isfinite(r).any():
+                notes = Counter(g["r_note"]) if "r_note" in g else Counter()
+                silent.setdefault(notes.most_common(1)[0][0] if notes else "undefined", []).append(pred)
+                continue
+            x, c = g["round_no"].to_numpy(), colours[pred]
+            ax.plot(x, r, marker="o", ms=3, color=c, label=pred)
+            if _has_ci(g, "r"):
+                lo, hi = g["r_ci_low"].to_numpy(float), g["r_ci_high"].to_numpy(float)
+                if len(x) > 1:
+                    ax.fill_between(x, lo, hi, color=c, alpha=0.15, lw=0)
+                else:
+                    ax.errorbar(x, r, yerr=_err(r, lo, hi), fmt="none", ecolor=c, capsize=3)
+        why = "; ".join(f"{reason}: {', '.join(preds)}" for reason, preds in silent.items())
+        if sum(map(len, silent.values())) == sub["predictor"].nunique():
+            empty[fam] = f"no predictor has r in any round ({why})"
+            _say(ax, empty[fam])
+            continue
+        if silent:
+            _aside(ax, 0.02, 0.02, textwrap.fill(f"no r — {why}", 70), transform=ax.transAxes)
+        ax.axhline(0, color="grey", lw=0.6)
+        drawn_rounds = sorted(sub.loc[np.isfinite(sub["pearson_r"].to_numpy(float)), "round_no"].unique())
+        ax.set_xlim(drawn_rounds[0] - 0.5, drawn_rounds[-1] + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_xlabel("round")
-        ax.set_ylabel("Pearson r")
+        ax.set_ylabel("Pearson r (95 % CI band)")
         ax.grid(alpha=0.3)
-    if len(t):
-        axes[0].legend(fontsize=7)
+    _unless_all_empty(empty, len(fams))
+    _legend(fig, axes)
     return fig
 
 
 def normative_bias_bars(bias: pd.DataFrame) -> Figure:
-    """Per family, each predictor's correlation with the normative prediction; humans' r for reference."""
-    fams = sorted(bias["family"].unique()) if len(bias) else ["(no normative predictor)"]
-    fig, axes = _grid(len(fams))
+    """Per family, each predictor's correlation with the normative prediction (with its 95 % interval);
+    the dashed line and shaded band are the normative prediction's own r with people and its interval."""
+    if bias.empty:
+        raise NothingToShow("no `normative` predictor in this run, so nothing to compare with")
+    fams = sorted(bias["family"].unique())
+    n_pred = bias.groupby("family")["predictor"].nunique().max()
+    fig, axes = _grid(len(fams), height=max(2.5, 0.3 * n_pred + 1.2))
+    empty: dict[str, str] = {}
     for ax, fam in zip(axes, fams):
-        sub = bias[bias["family"] == fam].sort_values("predictor")
-        ax.barh(sub["predictor"], sub["r_with_normative"].fillna(0.0), color="C1")
-        if len(sub) and "human_r_with_normative" in sub:
-            ax.axvline(float(sub["human_r_with_normative"].iloc[0]), color="C3", ls="--", label="humans")
-            ax.legend(fontsize=7)
-        ax.set_xlim(-1, 1)
+        sub = bias[bias["family"] == fam].sort_values("predictor", ascending=False).reset_index(drop=True)
+        r = sub["r_with_normative"].to_numpy(float)
+        ok = np.isfinite(r)
         ax.set_title(fam, fontsize=10)
-        ax.set_xlabel("r with the normative prediction")
-        ax.tick_params(axis="y", labelsize=7)
+        if not ok.any():
+            empty[fam] = ("no predictor has r with the normative prediction\n(the normative rule is constant "
+                          "here, or too few decisions)")
+            _say(ax, empty[fam])
+            continue
+        xerr = _err(r, sub["r_with_normative_ci_low"], sub["r_with_normative_ci_high"]) \
+            if _has_ci(sub, "r_with_normative") else None
+        ax.barh(np.flatnonzero(ok), r[ok], color="C1", xerr=None if xerr is None else xerr[:, ok],
+                error_kw={"lw": 0.8, "capsize": 2})
+        for i in np.flatnonzero(~ok):
+            _aside(ax, -0.95, i, "no r: constant prediction", va="center")
+        human = float(sub["human_r_with_normative"].iloc[0])
+        if np.isfinite(human):
+            ax.axvline(human, color="C3", ls="--", label="normative vs people")
+            if _has_ci(sub, "human_r_with_normative"):
+                lo, hi = sub["human_r_with_normative_ci_low"].iloc[0], sub["human_r_with_normative_ci_high"].iloc[0]
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.axvspan(lo, hi, color="C3", alpha=0.12, lw=0)
+            ax.legend(fontsize=7, loc="best")
+        ax.axvline(0, color="grey", lw=0.6)
+        ax.set_yticks(range(len(sub)), sub["predictor"], fontsize=7)
+        ax.set_ylim(-0.7, len(sub) - 0.3)
+        ax.set_xlim(-1, 1)
+        ax.set_xlabel("r with the normative prediction (95 % CI)")
+    _unless_all_empty(empty, len(fams))
     return fig
 
 
 def sensitivity_heatmaps(grid: pd.DataFrame) -> Figure:
     """Base-model win share over the filter grid (mass threshold × r threshold), one map per family;
     each cell says base wins : aligned wins among the pairs kept."""
-    fams = sorted(grid["group"].unique()) if len(grid) else ["(no pairs)"]
+    if grid.empty:
+        raise NothingToShow("no base/aligned pairs: the filter grid needs `pairs:` in the run config")
+    fams = sorted(grid["group"].unique())
     fig, axes = _grid(len(fams))
+    empty: dict[str, str] = {}
     for ax, fam in zip(axes, fams):
         sub = grid[grid["group"] == fam]
-        if sub.empty:
+        ax.set_title(fam, fontsize=10)
+        if not (sub["base_wins"] + sub["aligned_wins"]).any():
+            empty[fam] = (f"no pair won at any threshold\n(at most {int(sub['kept'].max())} pair(s) kept; the rest "
+                          "have no r, too little mass, or both r below the threshold)")
+            _say(ax, empty[fam])
             continue
         masses = sorted(sub["mass_threshold"].unique())
         rs = sorted(sub["r_threshold"].unique())
@@ -112,26 +290,33 @@ def sensitivity_heatmaps(grid: pd.DataFrame) -> Figure:
         ax.set_yticks(range(len(masses)), [f"{m:g}" for m in masses])
         ax.set_xlabel("r threshold (drop if both below)")
         ax.set_ylabel("mass threshold")
-        ax.set_title(fam, fontsize=10)
         fig.colorbar(im, ax=ax, shrink=0.8, label="base win share")
+    _unless_all_empty(empty, len(fams))
     return fig
 
 
 def calibration_curves(rel: pd.DataFrame) -> Figure:
-    """Reliability curves: mean predicted p(affirmative) against the observed rate, per family."""
-    fams = sorted(rel["family"].unique()) if len(rel) else ["(no predictions)"]
+    """Reliability curves: mean predicted p(affirmative) against the observed rate, per family, with the
+    observed rate's 95 % participant-bootstrap interval when ``rel`` has one (observed_ci_low/high)."""
+    rel = rel[rel["n"] > 0]
+    if rel.empty:
+        raise NothingToShow("no predictions in this run")
+    fams = sorted(rel["family"].unique())
+    colours = _colours(rel["predictor"])
     fig, axes = _grid(len(fams))
     for ax, fam in zip(axes, fams):
         ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=0.8)
-        for pred, g in rel[rel["family"] == fam].groupby("predictor"):
-            g = g[g["n"] > 0]
-            ax.plot(g["mean_predicted"], g["observed_rate"], marker="o", ms=3, label=pred)
+        for pred, g in rel[rel["family"] == fam].groupby("predictor", sort=True):
+            x, y, c = g["mean_predicted"].to_numpy(float), g["observed_rate"].to_numpy(float), colours[pred]
+            ax.plot(x, y, marker="o", ms=3, color=c, label=pred)
+            if _has_ci(g, "observed"):
+                ax.errorbar(x, y, yerr=_err(y, g["observed_ci_low"], g["observed_ci_high"]), fmt="none", ecolor=c,
+                            alpha=0.6, capsize=2)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_title(fam, fontsize=10)
         ax.set_xlabel("predicted p(affirmative)")
-        ax.set_ylabel("observed rate")
+        ax.set_ylabel("observed rate (95 % CI)")
         ax.grid(alpha=0.3)
-    if len(rel):
-        axes[0].legend(fontsize=7)
+    _legend(fig, axes)
     return fig
