@@ -6,12 +6,18 @@ answer stub; one forward pass reads the probability of each option's tokens.
 Probabilities are normalised over the options, and the un-normalised total —
 the *mass* the model put on any valid answer — is kept as a diagnostic, so an
 analysis can drop models that mostly wanted to say something else.
+
+What the model is told is recorded, not assumed: the system-turn policy (``system:``,
+see ``predictors.llm.formats``) and the first prompt of each game family, exactly as
+tokenised, are in ``describe()`` and in the file ``write_prompts`` writes.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
+from pathlib import Path
 from typing import Any, Sequence
 
 from envs.records import DecisionPoint
@@ -46,6 +52,9 @@ def pick_device(device: str = "auto") -> str:
 class LLMPredictor(Predictor):
     """Scores decisions with a causal language model (loaded lazily, on first use).
 
+    ``system``: ``none`` (default), ``template`` or a text — what the system turn says (see
+    ``predictors.llm.formats``).
+
     ``engine="trie"`` (default) shares every common token prefix between prompts
     (see ``predictors.llm.engine``); ``engine="simple"`` runs each prompt on its own
     (``forward_batch`` prompts per forward pass) — the reference path.
@@ -55,8 +64,8 @@ class LLMPredictor(Predictor):
     batch_size = 100_000
 
     def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
-                 chat_template_from: str | None = None, engine: str = "trie", forward_batch: int = 8,
-                 max_nodes: int = 1536, batch_tokens: int = 4096, device: str = "auto",
+                 system: str | None = None, chat_template_from: str | None = None, engine: str = "trie",
+                 forward_batch: int = 8, max_nodes: int = 1536, batch_tokens: int = 4096, device: str = "auto",
                  name: str | None = None, progress: bool = True):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
@@ -64,6 +73,7 @@ class LLMPredictor(Predictor):
         self.source = models.resolve(model, kind)  # fails now, before any weights load, if the spec is bad
         self.format = formats.choose_format(format, self.source.kind)
         self.variant = variants.load_variant(prompt)
+        self.system = formats.resolve_system(system, self.variant.system, self.variant.name)
         self.template_source = models.resolve(chat_template_from) if chat_template_from else None
         if self.template_source is not None and self.format != "chat":
             raise formats.FormatError("chat_template_from needs format: chat")
@@ -74,6 +84,14 @@ class LLMPredictor(Predictor):
         self.progress = progress
         self._tok = self._model = self._scorer = None
         self.device: str | None = None
+        self._first: dict[str, tuple[str, str]] = {}  # family -> (decision id, first prompt as tokenised)
+
+    def load_tokenizer(self) -> None:
+        """The tokenizer(s) without the weights: enough to render and encode prompts (``write_prompts``)."""
+        if self._tok is None:
+            self._tok = models.load_tokenizer(self.source)
+        if self.template_source is not None and self._template_tok is None:
+            self._template_tok = models.load_tokenizer(self.template_source)
 
     def load(self) -> None:
         if self._model is not None:
@@ -83,8 +101,7 @@ class LLMPredictor(Predictor):
         self.device = pick_device(self.device_request)
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         self._tok, self._model = models.load(self.source, dtype=dtype, device=self.device)
-        if self.template_source is not None:
-            self._template_tok = models.load_tokenizer(self.template_source)
+        self.load_tokenizer()
         pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
         if self.engine == "trie":
             self._scorer = TrieEngine(self._model, self.device, self.max_nodes, self.batch_tokens, pad,
@@ -112,6 +129,15 @@ class LLMPredictor(Predictor):
                 ids = [bos] + ids
         return ids
 
+    def _as_tokenised(self, text: str, ids: list[int]) -> str:
+        """``text`` with the special tokens the encoder added around it (a BOS) written out, so that
+        tokenising the result without adding special tokens gives exactly ``ids``."""
+        own = self._tok(text, add_special_tokens=False)["input_ids"]
+        for start in range(len(ids) - len(own) + 1):
+            if ids[start:start + len(own)] == own:
+                return self._tok.decode(ids[:start]) + text + self._tok.decode(ids[start + len(own):])
+        return self._tok.decode(ids)  # not reached with the tokenizers we know; the decoded ids then
+
     def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
         """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
         family = _prompted_family(dp)
@@ -120,9 +146,10 @@ class LLMPredictor(Predictor):
         # tokenizers never produce before a word: the spaces go with the option instead (" J").
         stub = self.variant.stub.rstrip(" ")
         lead = self.variant.stub[len(stub):]
-        text, special = formats.render(body, self.variant.system, self.format, self._tok, stub,
-                                       self._template_tok)
+        text, special = formats.render(body, self.system, self.format, self._tok, stub, self._template_tok)
         prompt_ids = self._ids(text, special)
+        if dp.family not in self._first:
+            self._first[dp.family] = (dp.decision_id, self._as_tokenised(text, prompt_ids))
         options, notes = [], []
         for a in dp.legal_actions:
             option = lead + family.option_text(a)
@@ -156,12 +183,56 @@ class LLMPredictor(Predictor):
                                    "logprobs": dict(zip(dp.legal_actions, res.logprobs))}))
         return out
 
+    def first_prompts(self, decisions: Sequence[DecisionPoint] = ()) -> dict[str, tuple[str, str]]:
+        """Family -> (decision id, prompt exactly as tokenised) of the first prompt of each family scored
+        here; a family of ``decisions`` not scored in this process (a resumed run, Ray workers) gets its
+        first decision there rendered now, with the tokenizer alone."""
+        todo: dict[str, DecisionPoint] = {}
+        for dp in decisions:
+            if dp.family not in self._first:
+                todo.setdefault(dp.family, dp)
+        if todo:
+            self.load_tokenizer()
+            for dp in todo.values():
+                self.encode(dp)
+        return dict(self._first)
+
+    def write_prompts(self, folder: str | Path, decisions: Sequence[DecisionPoint] = ()) -> Path | None:
+        """Write ``<folder>/<name>.txt``: each family's first prompt (see ``first_prompts``) under a
+        ``=====`` line, followed by one newline; None (and no file) when there is no prompt to show."""
+        prompts = self.first_prompts(decisions)
+        if not prompts:
+            return None
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        s = self.system
+        told = f"{s.policy} ({s.source})" if s.policy != "text" else f"{s.text!r} ({s.source})"
+        lines = [f"# What {self.name} was told: the first prompt of each game family, exactly as tokenised "
+                 "(special tokens written out).",
+                 f"# model {self.source.spec}, format {self.format}, system: {told}", ""]
+        for family, (decision_id, text) in prompts.items():
+            lines += [f"===== {family}: decision {decision_id} =====", text]
+        path = folder / (re.sub(r"[^\w.+-]", "_", self.name) + ".txt")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def _system_record(self) -> dict[str, Any]:
+        """The policy, its text, where it was set, and the chat template's own default (once the tokenizer
+        is loaded): the text ``system: template`` would add, and ``none`` removes."""
+        tt = self._template_tok or self._tok
+        default = (formats.template_system(tt).default
+                   if self.format == "chat" and getattr(tt, "chat_template", None) else None)
+        return {"policy": self.system.policy, "text": self.system.text or None, "source": self.system.source,
+                "template_default": default}
+
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "model": self.source.spec, "hf_id": self.source.hf_id,
-                "kind": self.source.kind, "format": self.format,
+                "kind": self.source.kind, "format": self.format, "system": self._system_record(),
                 "chat_template_from": self.template_source.spec if self.template_source else None,
                 "prompt": {"name": self.variant.name, "source": self.variant.source, "template": self.variant.template,
                            "system": self.variant.system, "stub": self.variant.stub},
                 "engine": self.engine, "forward_batch": self.forward_batch,
                 "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens,
-                "engine_fallback": getattr(self._scorer, "fallback", None), "device": self.device or self.device_request}
+                "engine_fallback": getattr(self._scorer, "fallback", None),
+                "device": self.device or self.device_request,
+                "first_prompt": next(iter(self._first.values()))[1] if self._first else None}

@@ -3,7 +3,10 @@
 A variant has a ``template`` over the named parts a game family renders (for the
 repeated games: ``{rules}``, ``{history}``, ``{question}``, ``{round}``, ``{options}``),
 an optional ``system`` text (a system turn in chat format, a first paragraph in plain
-format) and the answer ``stub`` the option is read after.  Built-in variants live in
+format) and the answer ``stub`` the option is read after.  A variant's ``system`` is
+always a text: it counts as the predictor setting ``system: <that text>``, and a
+predictor may not set ``system:`` as well (``predictors.llm.formats`` has the rule and
+the default, no system turn).  Built-in variants live in
 ``predictors/llm/prompt_variants/``; a config names one (``prompt: observer``), points
 at a file (``prompt: my/variant.yaml``) or writes one inline (``prompt: {template: ...}``).
 """
@@ -61,6 +64,10 @@ def _from_mapping(d: Any, name: str, source: str) -> PromptVariant:
     for k in ("template", "system", "stub"):
         if k in d and not isinstance(d[k], str):
             raise VariantError(f"{source}: '{k}' must be text")
+    if d.get("system", "").strip().lower() in ("none", "template"):  # the predictor's policy words, not a text
+        raise VariantError(f"{source}: system: {d['system']!r} would be sent as text; a variant's system is the "
+                           "text itself (leave it out for none; the predictor's system: setting takes none "
+                           "or template)")
     v = PromptVariant(name=str(d.get("name", name)), template=d.get("template", PromptVariant.template),
                       system=d.get("system", ""), stub=d.get("stub", DEFAULT_STUB), source=source)
     try:
