@@ -8,8 +8,24 @@ import numpy as np
 import pandas as pd
 
 
+#: what a panel of ``plot_by_round`` shows, where the bare column name would not say it
+ROUND_LABELS = {"pearson_r": "Pearson r within the (game, round) cell", "r_within": "Pearson r within the cell",
+                "log_loss_eps": "log-loss, ε-smoothed"}
+
+
+def _band(ax, x: np.ndarray, low: np.ndarray, high: np.ndarray, color) -> None:
+    """A shaded interval around a line; nothing where the interval does not exist (NaN)."""
+    ok = np.isfinite(low) & np.isfinite(high)
+    if ok.any():
+        ax.fill_between(x, np.where(ok, low, np.nan), np.where(ok, high, np.nan), color=color, alpha=0.15, lw=0)
+
+
 def plot_by_round(table: pd.DataFrame, path: str | Path, metrics: tuple[str, ...] = ("pearson_r", "accuracy")) -> Path:
-    """Save a PNG grid: rows = metrics, columns = games; x = round, one line per predictor."""
+    """Save a PNG grid from a ``metrics_table``: rows = metrics, columns = games; x = round, one line per predictor
+    with its participant-bootstrap band (``<metric>_ci_low``/``_ci_high``, where the table has them).
+
+    Each point is one (game, round) cell, so r there is the within-cell r: no between-game contrast, and no
+    point where a prediction is constant in the cell (an equilibrium)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,19 +33,28 @@ def plot_by_round(table: pd.DataFrame, path: str | Path, metrics: tuple[str, ...
 
     t = table[(table["round"] != "all") & (table["game"] != "all")].copy()
     t["round_no"] = t["round"].astype(int)
-    games = sorted(t["game"].unique())
-    fig, axes = plt.subplots(len(metrics), max(1, len(games)), figsize=(5 * max(1, len(games)), 3.4 * len(metrics)),
+    t["panel"] = (t["family"].astype(str) + ": " + t["game"].astype(str)) if "family" in t \
+        and t["family"].nunique() > 1 else t["game"].astype(str)
+    panels = sorted(t["panel"].unique())
+    fig, axes = plt.subplots(len(metrics), max(1, len(panels)), figsize=(5 * max(1, len(panels)), 3.4 * len(metrics)),
                              squeeze=False, sharex=True)
+    colors = {p: f"C{i % 10}" for i, p in enumerate(sorted(t["predictor"].unique()))}
     for i, metric in enumerate(metrics):
-        for j, game in enumerate(games):
+        for j, panel in enumerate(panels):
             ax = axes[i][j]
-            for pred, g in t[t["game"] == game].groupby("predictor"):
+            for pred, g in t[t["panel"] == panel].groupby("predictor"):
                 g = g.sort_values("round_no")
-                ax.plot(g["round_no"], g[metric], marker="o", ms=3, label=pred)
-            ax.set_title(f"{game}: {metric}")
+                x = g["round_no"].to_numpy(float)
+                ax.plot(x, g[metric].to_numpy(float), marker="o", ms=3, color=colors[pred], label=pred)
+                if f"{metric}_ci_low" in g:
+                    _band(ax, x, g[f"{metric}_ci_low"].to_numpy(float), g[f"{metric}_ci_high"].to_numpy(float),
+                          colors[pred])
+            ax.set_title(f"{panel}: {ROUND_LABELS.get(metric, metric)}", fontsize=9)
             ax.set_xlabel("round")
             ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle("bands: 95% CI, participants resampled; no point where r is undefined (a prediction constant in "
+                 "the cell, or people all alike)", fontsize=8)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
