@@ -89,8 +89,8 @@ class DataQualityWarning(UserWarning):
 
 def read_csv_rows(path: Path, required: Sequence[str], delimiter: str = ",") -> list[dict[str, str]]:
     """A UTF-8 CSV file's rows as dicts; a missing file, non-UTF-8 text, no header, a missing ``required``
-    column or unreadable CSV is a DataFormatError naming the file (and line / column where known).
-    ``delimiter`` separates the fields (``"\\t"`` for TSV)."""
+    column, unreadable CSV or a last row cut short (``check_last_row``) is a DataFormatError naming the file
+    (and line / column where known).  ``delimiter`` separates the fields (``"\\t"`` for TSV)."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel) is not part of the first column
     except FileNotFoundError:
@@ -105,7 +105,47 @@ def read_csv_rows(path: Path, required: Sequence[str], delimiter: str = ",") -> 
     if missing:
         raise DataFormatError(str(path), f"missing column(s) {missing}; found {reader.fieldnames}",
                               row=1, field=missing[0])
+    rows, last_line = [], reader.line_num  # the lines read before the last record began
     try:
-        return list(reader)
+        while True:
+            before = reader.line_num
+            row = next(reader, None)
+            if row is None:
+                break
+            rows.append(row)
+            last_line = before
     except csv.Error as exc:  # e.g. a field longer than the csv module allows
         raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
+    if rows:
+        check_last_row(path, text, list(reader.fieldnames), last_line, reader.line_num, len(rows) + 1, delimiter)
+    return rows
+
+
+def check_last_row(path: Path, text: str, header: list[str], first: int, end: int, record: int,
+                   delimiter: str = ",") -> None:
+    """Refuse a CSV that ends inside its last row: a file cut short (an interrupted copy or download, a
+    full disk) must not have its partial last row read as a real decision.
+
+    The signals: a quoted value never closed (the csv module would read the rest of the file into it),
+    or no line end after the last record *and* fewer fields than the header or an empty last field.
+    A complete last row without a final line end is accepted: a value cut inside its last field cannot
+    be told from a whole one, and is the loaders' to judge (a checksum catches it in a registered data
+    set).  ``first``/``end``: the csv module's ``line_num`` before and after the last record (an unclosed
+    quote runs to the end of the file); ``record``: its number with the header as 1, as the loaders
+    number rows."""
+    ended = text.endswith(("\n", "\r"))
+    tail = "".join(io.StringIO(text, newline="").readlines()[first:end])  # the csv module's own line splitting
+    fields = next((r for r in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter) if r), [""])
+    if tail.count('"') % 2:  # quotes come in pairs in a complete record
+        why, at = "a quoted value never closed", header[min(len(fields), len(header)) - 1]
+    elif ended:
+        return
+    elif len(fields) < len(header):
+        why, at = f"{len(fields)} of {len(header)} fields", header[len(fields) - 1]
+    elif fields[len(header) - 1] == "":
+        why, at = "its last field empty", header[-1]
+    else:
+        return
+    raise DataFormatError(str(path), f"the file ends inside this row ({why}): it looks cut short; restore the "
+                                     "complete file (a registered data set: `gamereplay data fetch NAME`), or "
+                                     "delete the partial row to use the rows before it", row=record, field=at)

@@ -1,16 +1,24 @@
 """The ``gamereplay`` command line.
 
     gamereplay run CONFIG [--out DIR] [--limit N] [--data-dir DIR] [--shard-size N] [--allow-config-change]
-                          [--backend local|ray [--address ADDR] [--workers N] [--retries N]]
+                          [--allow-modified-data] [--backend local|ray [--address ADDR] [--workers N] [--retries N]]
     gamereplay report RUN_DIR [--out DIR]
     gamereplay list [NAME ...] [--plugin MODULE_OR_FILE ...] [--family FILE.yaml ...] [--no-count] [--data-dir DIR]
     gamereplay data list [--data-dir DIR]
     gamereplay data fetch [NAME ...] [--data-dir DIR] [--base-url URL] [--force] [--from-clone PATH]
-    gamereplay data check [NAME ...] [--data-dir DIR] [--examples N] [--from-clone PATH]
+    gamereplay data check [NAME ...] [--data-dir DIR] [--examples N]
 
-Expected failures (bad config, missing data, unknown model) print one line that
-says what to do and exit with status 2; a run where some predictor failed exits 1
-after saving everything the others computed.
+Exit statuses (``sim.exit_codes.ExitCode``; every subcommand keeps to them):
+
+     0  done
+     1  a run scored, but a predictor failed (or none scored anything): the others'
+        results are saved and errors.txt says why; the same command retries what is missing
+     2  nothing was done because of the input: bad command line or config, data missing,
+        modified (without --allow-modified-data), unreadable, cut short or holding no
+        decision, a run directory with nothing to report, or a failed download — one line
+        on stderr names the file (row, field) and says what to do
+     3  an unexpected error (a bug in gamereplay or a plugin): the traceback is printed
+   130  interrupted (Ctrl-C): finished shards are kept and re-running resumes
 """
 
 from __future__ import annotations
@@ -18,14 +26,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 
+from sim.exit_codes import ExitCode, describe
+
 
 def _run(args: argparse.Namespace) -> int:
-    from envs.quality import DataFormatError, DataQualityWarning
+    from envs.quality import DataQualityWarning
     from sim import config as config_mod
-    from sim.runner import format_tables, format_variable_tables, run
+    from analysis.tables import format_tables, format_variable_tables
+    from sim.runner import run
 
     cfg = config_mod.load(args.config)
     out = Path(args.out) if args.out else Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}"
@@ -46,34 +58,57 @@ def _run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         if not args.verbose:  # data-quality findings go to data_report.txt; one summary line is printed
             warnings.simplefilter("ignore", DataQualityWarning)
-        try:
-            result = run(cfg, out, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet,
-                         allow_config_change=args.allow_config_change, shard_size=args.shard_size,
-                         backend=args.backend, ray_options=ray_options)
-        except DataFormatError as exc:
-            raise SystemExit(f"gamereplay: bad data: {exc}") from None
+        result = run(cfg, out, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet,
+                     allow_config_change=args.allow_config_change, shard_size=args.shard_size,
+                     backend=args.backend, ray_options=ray_options, allow_modified_data=args.allow_modified_data)
+    if result.predictions.empty:  # no table, no "results in": nothing was produced to point at
+        why = f"{len(result.errors)} predictor(s) failed; see {out / 'errors.txt'}" if result.errors else \
+            "no predictor applies to these decisions"
+        print(f"gamereplay: nothing was scored: {why}", file=sys.stderr)
+        return ExitCode.PREDICTOR_FAILED
     print()
-    print(format_tables(result.predictions))
+    analysis = cfg.analysis
+    print(format_tables(result.predictions, n_boot=int(analysis.get("bootstrap", 1000)),
+                        seed=int(analysis.get("seed", 0))))
     if result.by_variable:
         print("\n" + format_variable_tables(result.by_variable))
     print(f"\nresults in {result.out_dir}/ ({', '.join(result.files())}); total {result.timings['total_s']:.0f} s")
     if result.errors:
         print(f"{len(result.errors)} predictor(s) failed: {', '.join(result.errors)}; see {out / 'errors.txt'}",
               file=sys.stderr)
-        return 1
-    return 0
+        return ExitCode.PREDICTOR_FAILED
+    return ExitCode.OK
+
+
+class EmptyRun(ValueError):
+    """A run directory whose predictions table is damaged or empty: there is nothing to report."""
 
 
 def _report(args: argparse.Namespace) -> int:
     from analysis.report import write_report
 
-    try:
-        html_path, md_path = write_report(args.run_dir, args.out)
-    except FileNotFoundError as exc:
-        print(f"gamereplay: {exc}", file=sys.stderr)
-        return 2
+    _check_predictions(Path(args.run_dir) / "predictions.parquet")
+    html_path, md_path = write_report(args.run_dir, args.out)
     print(f"report: {html_path} (open in a browser) and {md_path}")
-    return 0
+    return ExitCode.OK
+
+
+def _check_predictions(path: Path) -> None:
+    """Refuse a damaged or empty predictions table before the report reads it (a missing one: ``write_report``
+    says it is not a run directory); only the file's footer is read."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except (pyarrow.ArrowException, OSError) as exc:
+        raise EmptyRun(f"{path}: not a readable predictions table ({' '.join(str(exc).split())}); re-run "
+                       "`gamereplay run` into this directory to rebuild it from the shards") from None
+    if rows == 0:
+        raise EmptyRun(f"{path}: the run scored nothing, so there is nothing to report; see errors.txt and "
+                       "data_report.txt beside it")
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -88,13 +123,13 @@ def _data(args: argparse.Namespace) -> int:
             print(f"  {name}: {summary.state} — {ds.description} [{ds.licence}]")
             for line in summary.lines:
                 print(f"    {line}")
-        return 0
+        return ExitCode.OK
     if args.data_cmd == "check":
         from sim.datacheck import check
 
         for name in args.names or sorted({f.dataset for f in _families() if f.dataset}):
             print(check(name, args.data_dir, examples=args.examples))
-        return 0
+        return ExitCode.OK
     names = args.names or sorted(datasets.DATASETS)
     if args.from_clone and len(names) != 1:
         raise datasets.DatasetError("--from-clone copies one data set: name it, e.g. "
@@ -103,7 +138,7 @@ def _data(args: argparse.Namespace) -> int:
         done = datasets.get_dataset(name).fetch(args.data_dir, base_url=args.base_url, force=args.force,
                                                 from_clone=args.from_clone)
         print(f"{name}: ok ({done.folder}); {done}")
-    return 0
+    return ExitCode.OK
 
 
 def _families():
@@ -143,7 +178,7 @@ def _list(args: argparse.Namespace) -> int:
         where = factory if isinstance(factory, str) else f"{factory.__module__}:{factory.__qualname__}"
         shown = "any key (**kwargs)" if keys is None else ", ".join(keys) or "(none)"
         print(f"  {name}: {shown}  [{where}]")
-    return 0
+    return ExitCode.OK
 
 
 def _count_decisions(fam, data_dir: str | None) -> str:
@@ -169,7 +204,8 @@ def _count_decisions(fam, data_dir: str | None) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gamereplay", description="Replay human strategic decisions against predictors.")
+    p = argparse.ArgumentParser(prog="gamereplay", description="Replay human strategic decisions against predictors.",
+                                epilog=describe(), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="replay a data set and score it with the configured predictors")
     r.add_argument("config", help="a YAML run config, e.g. configs/quickstart.yaml")
@@ -182,6 +218,9 @@ def parser() -> argparse.ArgumentParser:
                    help="decisions per results shard (the unit that a resumed run skips when done)")
     r.add_argument("--allow-config-change", action="store_true",
                    help="reuse an --out directory made with another config: keep unchanged predictors' shards")
+    r.add_argument("--allow-modified-data", action="store_true",
+                   help="score a registered data set whose files differ from the published ones "
+                        "(recorded in manifest.json); without it such a run is refused")
     r.add_argument("--backend", choices=("local", "ray"), default="local",
                    help="where predictors run: in this process (default) or on Ray actors, one per predictor")
     r.add_argument("--address", help="with --backend ray: join this Ray cluster (e.g. auto, ray://head:10001) "
@@ -224,11 +263,14 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def _bad_input() -> tuple[type[BaseException], ...]:
+    """The errors that mean "fix the input" (exit 2): each carries one line naming what and where."""
+    from envs.quality import DataFormatError
+    from envs.registry import FamilyError
+    from envs.tabular.errors import FamilySpecError
     from predictors.llm.formats import FormatError
     from predictors.llm.models import ModelNotFound
     from predictors.llm.variants import VariantError
-    from envs.registry import FamilyError
     from predictors.registry import PredictorTypeError
     from sim.config import ConfigError
     from sim.datasets import DatasetError
@@ -236,16 +278,29 @@ def main(argv: list[str] | None = None) -> int:
     from sim.ray_backend import RayUnavailable
     from sim.store import StoreError
 
+    return (ConfigError, DatasetError, DataFormatError, ModelNotFound, FormatError, VariantError, StoreError,
+            RayUnavailable, PluginError, PredictorTypeError, FamilyError, FamilySpecError, EmptyRun, OSError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; the return value is an ``ExitCode`` (argparse's own usage errors exit 2 too)."""
+    from envs.quality import DataFormatError
+
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
-    except (ConfigError, DatasetError, ModelNotFound, FormatError, VariantError, StoreError,
-            RayUnavailable, PluginError, PredictorTypeError, FamilyError) as exc:
-        print(f"gamereplay: {exc}", file=sys.stderr)
-        return 2
+        return int(args.func(args))
+    except _bad_input() as exc:
+        kind = "bad data: " if isinstance(exc, DataFormatError) else ""
+        print(f"gamereplay: {kind}{' '.join(str(exc).split())}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
-        print("gamereplay: interrupted; finished predictors' results are in the run directory", file=sys.stderr)
-        return 130
+        kept = "; finished predictors' results are in the run directory" if args.cmd == "run" else ""
+        print(f"gamereplay: interrupted{kept}", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except Exception:  # not "a predictor failed" (1): a bug, with its traceback
+        traceback.print_exc()
+        print("gamereplay: unexpected error (a bug; please report it with the traceback above)", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""What every kind of data set shares: the error, the result types, and the verified atomic write.
+"""What every kind of data set shares: the error, the result types, the verified atomic write, and the
+check of files on disk against their published checksums (``check_files``: each file read once, its
+SHA-256 kept so that a run can record what it read).
 
 Every file a data set lands on disk goes through ``write_verified``: the bytes go to a
 temporary file beside the destination and only take the real name (``os.replace``)
@@ -70,6 +72,64 @@ class DataSource(Protocol):
     def require(self, data_dir: str | os.PathLike | None = None) -> Path: ...
     def fetch(self, data_dir: str | os.PathLike | None = None, base_url: str | None = None, force: bool = False,
               timeout: float = 60.0, *, from_clone: str | os.PathLike | None = None) -> FetchSummary: ...
+    def expected(self, data_dir: str | os.PathLike | None = None) -> list["Expected"] | None: ...
+    def local_files(self, data_dir: str | os.PathLike | None = None) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One file a data set should hold: its path below the data set's folder and its published checksum.
+
+    ``kind`` is "sha256", "md5" or "git blob sha"; ``size`` (bytes) where the source gives it."""
+
+    rel: str
+    kind: str
+    digest: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """What one file of a data set is: ``state`` 'ok', 'missing', 'checksum mismatch', 'not in the upstream
+    listing' (a file the loaders would read that the source does not publish) or 'unverified' (no listing to
+    check against); ``sha256`` of the bytes found (None when missing), so one read both checks and records."""
+
+    rel: str
+    state: str
+    sha256: str | None
+
+
+def file_digests(path: Path, kinds: Iterable[str] = ()) -> dict[str, str]:
+    """The file's SHA-256 and the digests ``kinds`` names ("md5", "git blob sha"), all from one read."""
+    hashers = {"sha256": hashlib.sha256()}
+    for kind in kinds:
+        if kind not in hashers:
+            hashers[kind] = (Checksum.git_blob("", path.stat().st_size).new_hasher() if kind == "git blob sha"
+                             else hashlib.new(kind))
+    for chunk in read_chunks(path):
+        for h in hashers.values():
+            h.update(chunk)
+    return {kind: h.hexdigest() for kind, h in hashers.items()}
+
+
+def check_file(folder: Path, e: Expected) -> FileCheck:
+    """``folder / e.rel`` against ``e`` (size, then digest), with the SHA-256 of what is there."""
+    path = folder / e.rel
+    if not path.is_file():
+        return FileCheck(e.rel, "missing", None)
+    found = file_digests(path, [e.kind])
+    same = (e.size is None or path.stat().st_size == e.size) and found[e.kind] == e.digest.lower()
+    return FileCheck(e.rel, "ok" if same else "checksum mismatch", found["sha256"])
+
+
+def check_files(folder: Path, expected: list[Expected] | None, local: Iterable[str] = ()) -> list[FileCheck]:
+    """Each ``expected`` file of ``folder`` checked, then each file of ``local`` (paths below ``folder``) that
+    ``expected`` does not name: 'not in the upstream listing', or 'unverified' when there is no ``expected``
+    (no listing).  Every file is read once."""
+    out = [check_file(folder, e) for e in expected or ()]
+    named = {e.rel for e in expected or ()}
+    state = "unverified" if expected is None else "not in the upstream listing"
+    return out + [FileCheck(rel, state, file_digests(folder / rel)["sha256"]) for rel in local if rel not in named]
 
 
 @dataclass(frozen=True)
@@ -99,16 +159,8 @@ def git_blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def file_git_blob_sha(path: Path) -> str:
-    return git_blob_sha(path.read_bytes())
-
-
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digests(path)["sha256"]
 
 
 def write_verified(dest: Path, chunks: Iterable[bytes], check: Checksum | None, label: str) -> None:

@@ -11,7 +11,9 @@ see ``sim.dataset_base.DataSource``):
 
 Every file, whatever the kind, is written to a temporary name, verified, and only then renamed into
 place (``sim.dataset_base.write_verified``), so an interrupted or corrupted download never
-leaves a file that looks complete.
+leaves a file that looks complete.  Each kind also says what it should hold (``expected``: path and
+published checksum) and what the loaders read (``local_files``); ``status`` and a run's check of the
+data it uses (``sim.verify``) both compare the two through ``sim.dataset_base.check_files``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.datadir import resolve_data_dir
-from sim.dataset_base import (Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError, download,
-                              read_chunks, sha256_of, write_verified)
+from sim.dataset_base import (Checksum, DataSummary, DatasetError, Expected, FetchSummary, PartialFetchError,
+                              check_file, check_files, download, read_chunks, sha256_of, write_verified)
 from sim.github_tree import GitTreeDataset
 from sim.osf import OsfDataset
 
@@ -56,14 +58,18 @@ class Dataset:
     def folder(self, data_dir: str | os.PathLike | None = None) -> Path:
         return resolve_data_dir(data_dir) / self.name
 
+    def expected(self, data_dir: str | os.PathLike | None = None) -> list[Expected]:
+        """The pinned files with their SHA-256 (the same wherever the data directory is)."""
+        return [Expected(f.name, "sha256", f.sha256) for f in self.files]
+
+    def local_files(self, data_dir: str | os.PathLike | None = None) -> list[str]:
+        """The files the loaders read: the pinned ones that are there."""
+        folder = self.folder(data_dir)
+        return [f.name for f in self.files if (folder / f.name).is_file()]
+
     def status(self, data_dir: str | os.PathLike | None = None) -> dict[str, str]:
         """Each file's state in the data directory: 'ok', 'missing' or 'checksum mismatch'."""
-        folder = self.folder(data_dir)
-        out = {}
-        for f in self.files:
-            p = folder / f.name
-            out[f.name] = "missing" if not p.exists() else ("ok" if sha256_of(p) == f.sha256 else "checksum mismatch")
-        return out
+        return {c.rel: c.state for c in check_files(self.folder(data_dir), self.expected(data_dir))}
 
     def summary(self, data_dir: str | os.PathLike | None = None) -> DataSummary:
         st = self.status(data_dir)
@@ -91,7 +97,7 @@ class Dataset:
         downloaded = present = 0
         for f in self.files:
             dest = folder / f.name
-            if dest.exists() and not force and sha256_of(dest) == f.sha256:
+            if not force and check_file(folder, Expected(f.name, "sha256", f.sha256)).state == "ok":
                 present += 1
                 continue
             if from_clone is None:

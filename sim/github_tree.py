@@ -29,8 +29,9 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from sim.datadir import resolve_data_dir
-from sim.dataset_base import (Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError, clean_partials,
-                              download, file_git_blob_sha, listing_rows, read_chunks, write_listing, write_verified)
+from sim.dataset_base import (Checksum, DataSummary, DatasetError, Expected, FetchSummary, PartialFetchError,
+                              check_file, check_files, clean_partials, download, listing_rows, read_chunks,
+                              write_listing, write_verified)
 
 GITHUB_API = "https://api.github.com"
 GITHUB_RAW = "https://raw.githubusercontent.com"
@@ -220,21 +221,25 @@ class GitTreeDataset:
 
     # -- the data-set interface -------------------------------------------------------------------
 
-    @staticmethod
-    def _matches(path: Path, e: TreeEntry) -> bool:
-        return path.is_file() and path.stat().st_size == e.size and file_git_blob_sha(path) == e.sha
+    def _expect(self, e: TreeEntry) -> Expected:
+        return Expected(f"{self.local_name}/{e.rel}", "git blob sha", e.sha, e.size)
+
+    def expected(self, data_dir: str | os.PathLike | None = None) -> list[Expected] | None:
+        """The files of the saved upstream listing with their git blob ids; None without a listing."""
+        listing = self.read_listing(data_dir)
+        return None if listing is None else [self._expect(e) for e in listing]
+
+    def local_files(self, data_dir: str | os.PathLike | None = None) -> list[str]:
+        """The files the loaders read (every ``file_names`` file below the folder), relative to the folder."""
+        folder = self.folder(data_dir)
+        return [p.relative_to(folder).as_posix() for p in self._local_files(folder / self.local_name)]
 
     def status(self, data_dir: str | os.PathLike | None = None) -> dict[str, str]:
         """Each file's state, by path below the data set's folder: 'ok', 'missing' or 'checksum mismatch'
         against the saved upstream listing; without a listing, each local file is 'unverified'."""
-        root = self.folder(data_dir) / self.local_name
-        listing = self.read_listing(data_dir)
-        if listing is None:
-            return {f"{self.local_name}/{p.relative_to(root).as_posix()}": "unverified"
-                    for p in self._local_files(root)}
-        return {f"{self.local_name}/{e.rel}": ("missing" if not (root / e.rel).is_file() else
-                                               "ok" if self._matches(root / e.rel, e) else "checksum mismatch")
-                for e in listing}
+        expected = self.expected(data_dir)
+        local = self.local_files(data_dir) if expected is None else ()
+        return {c.rel: c.state for c in check_files(self.folder(data_dir), expected, local)}
 
     def summary(self, data_dir: str | os.PathLike | None = None) -> DataSummary:
         """present / incomplete / missing, with counts per top-level folder (per game family for GLEE)."""
@@ -302,7 +307,7 @@ class GitTreeDataset:
         jobs, present = [], 0
         for e in entries:
             dest = root / e.rel
-            if not force and self._matches(dest, e):
+            if not force and check_file(folder, self._expect(e)).state == "ok":
                 present += 1
                 continue
             url = self.raw_url(e.rel, base_url)

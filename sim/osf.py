@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.datadir import resolve_data_dir
-from sim.dataset_base import (CHUNK, Checksum, DataSummary, DatasetError, FetchSummary, PartialFetchError,
-                              clean_partials, download, listing_rows, read_chunks, write_listing, write_verified)
+from sim.dataset_base import (CHUNK, Checksum, DataSummary, DatasetError, Expected, FetchSummary, PartialFetchError,
+                              check_file, check_files, clean_partials, download, listing_rows, read_chunks,
+                              write_listing, write_verified)
 from sim.github_tree import _run_jobs, _safe_rel
 
 OSF_API = "https://api.osf.io/v2"
@@ -53,12 +54,8 @@ class OsfFile:
     def checksum(self) -> Checksum:
         return Checksum(self.hash_kind, self.digest, _HASHERS[self.hash_kind])
 
-
-def file_digest(path: Path, kind: str) -> str:
-    h = _HASHERS[kind]()
-    for chunk in read_chunks(path):
-        h.update(chunk)
-    return h.hexdigest()
+    def expect(self) -> Expected:
+        return Expected(self.rel, self.hash_kind, self.digest, self.size)
 
 
 def _href(value) -> str | None:
@@ -199,20 +196,22 @@ class OsfDataset:
 
     # -- the data-set interface -------------------------------------------------------------------
 
-    @staticmethod
-    def _matches(path: Path, e: OsfFile) -> bool:
-        return (path.is_file() and (e.size is None or path.stat().st_size == e.size)
-                and file_digest(path, e.hash_kind) == e.digest)
+    def expected(self, data_dir: str | os.PathLike | None = None) -> list[Expected] | None:
+        """The files of the saved OSF listing with their checksums; None without a listing."""
+        listing = self.read_listing(data_dir)
+        return None if listing is None else [e.expect() for e in listing]
+
+    def local_files(self, data_dir: str | os.PathLike | None = None) -> list[str]:
+        """The files the loaders may read (every file matching ``pattern``), relative to the folder."""
+        folder = self.folder(data_dir)
+        return [p.relative_to(folder).as_posix() for p in self._local_files(folder)]
 
     def status(self, data_dir: str | os.PathLike | None = None) -> dict[str, str]:
         """Each file's state by path: 'ok', 'missing' or 'checksum mismatch' against the saved listing;
         without one, each local matching file is 'unverified'."""
-        folder = self.folder(data_dir)
-        listing = self.read_listing(data_dir)
-        if listing is None:
-            return {p.relative_to(folder).as_posix(): "unverified" for p in self._local_files(folder)}
-        return {e.rel: ("missing" if not (folder / e.rel).is_file() else
-                        "ok" if self._matches(folder / e.rel, e) else "checksum mismatch") for e in listing}
+        expected = self.expected(data_dir)
+        local = self.local_files(data_dir) if expected is None else ()
+        return {c.rel: c.state for c in check_files(self.folder(data_dir), expected, local)}
 
     def summary(self, data_dir: str | os.PathLike | None = None) -> DataSummary:
         st = self.status(data_dir)
@@ -256,7 +255,7 @@ class OsfDataset:
         jobs, present = [], 0
         for e in entries:
             dest = folder / e.rel
-            if not force and self._matches(dest, e):
+            if not force and check_file(folder, e.expect()).state == "ok":
                 present += 1
                 continue
             big = progress and (e.size or 0) > CHUNK * 128

@@ -3,6 +3,9 @@
 Every stage's output lands in the run directory as a file a person can open:
 
 - ``config.yaml``: the resolved config, data location and package versions;
+- (before anything is loaded) every data file the families read is checked once against its
+  published checksum (``sim.verify``): a modified registered data set is refused unless
+  ``allow_modified_data``; what was read, and its state, goes into ``manifest.json``;
 - ``data_report.txt``: what the loader read, flagged and skipped;
 - ``decisions.jsonl``: the decision points (``DecisionPoint.to_dict`` per line);
 - ``shards/<predictor>/<family>/<n>.parquet`` and ``manifest.json``: the results store
@@ -13,6 +16,9 @@ Every stage's output lands in the run directory as a file a person can open:
   the shards, rewritten after each predictor;
 - ``metrics.csv`` and ``metrics_by_round.png``: per-round and overall metrics;
 - ``errors.txt``: predictors that failed, and why (only if any did).
+
+Data that holds no decision to score (a header-only file, every record skipped, a selection that
+keeps nothing) stops the run after ``data_report.txt`` with ``sim.verify.NoDecisionsError``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from typing import TYPE_CHECKING, Sequence
 import pandas as pd
 import yaml
 
-from analysis.metrics import metrics_table, round_pivot
+from analysis.metrics import metrics_table
+from analysis.tables import format_tables, format_variable_tables  # noqa: F401 - re-exported (__all__)
 from envs.records import DecisionPoint, Trajectory, read_decisions, write_decisions
 from envs.registry import get_family
 from envs.replay import replay_all
@@ -40,7 +47,8 @@ from sim.datadir import resolve_data_dir
 from sim.jobs import PredictorJob, build_predictor, scored_by
 from sim.local_backend import score_local
 from predictors.table import to_frame
-from sim.store import RunStore, Shard, digest, folder_checksum, git_revision, plan
+from sim.store import RunStore, Shard, digest, git_revision, plan
+from sim.verify import DataRecord, manifest_entry, require_decisions, verify_sources
 
 if TYPE_CHECKING:
     from sim.ray_backend import RayOptions
@@ -61,9 +69,11 @@ class RunResult:
     by_variable: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def files(self) -> list[str]:
-        """The result files this run wrote (names under ``out_dir``), for the summary a user reads."""
-        names = ["predictions.parquet", "metrics.csv", "metrics_by_round.png", "errors.txt",
-                 *(f"metrics_by_{v}.{ext}" for v in self.by_variable for ext in ("csv", "png"))]
+        """The result files this run wrote (names under ``out_dir``), for the summary a user reads; an empty
+        predictions table is no result and is not listed."""
+        names = ["predictions.parquet"] if len(self.predictions) else []
+        names += ["metrics.csv", "metrics_by_round.png", "errors.txt",
+                  *(f"metrics_by_{v}.{ext}" for v in self.by_variable for ext in ("csv", "png"))]
         return [n for n in names if (self.out_dir / n).exists()]
 
 
@@ -116,8 +126,10 @@ SHARD_SIZE = 2048  # larger shards share more prompt prefixes in the trie engine
 
 
 def store_manifest(config: RunConfig, predictors: Sequence[Predictor], decisions_file: Path,
-                   participants, folders: dict[str, Path], shard_size: int) -> dict:
-    """What the results in a run directory belong to (see ``sim.store``)."""
+                   participants, sources: dict[str, DataRecord], shard_size: int,
+                   allow_modified_data: bool = False) -> dict:
+    """What the results in a run directory belong to (see ``sim.store``); ``sources``: family -> the record
+    of the data it read (``sim.verify``)."""
     specs = {p.name: spec for p, spec in zip(predictors, config.predictors)}
     decisions_hash = digest(hashlib.sha256(decisions_file.read_bytes()).hexdigest())
     return {
@@ -127,15 +139,20 @@ def store_manifest(config: RunConfig, predictors: Sequence[Predictor], decisions
                              for name, spec in specs.items()},
         "config": config.to_dict(), "participants": participants, "shard_size": shard_size,
         "versions": _versions(), "git_revision": git_revision(),
-        "data_checksums": {name: folder_checksum(folder) for name, folder in sorted(folders.items())},
+        "data_checksums": {name: record.sha256() for name, record in sorted(sources.items())},
+        "data": manifest_entry(sources),
+        "allow_modified_data": allow_modified_data,
     }
 
 
 def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, limit: int | None = None,
         progress: bool = True, log=print, allow_config_change: bool = False,
         shard_size: int = SHARD_SIZE, backend: str = "local", ray_options: RayOptions | None = None,
-        on_shard=None) -> RunResult:
+        on_shard=None, allow_modified_data: bool = False) -> RunResult:
     """Run a config end to end; see the module docstring for what lands in ``out_dir``.
+
+    ``allow_modified_data``: score a registered data set whose files differ from the published ones
+    (recorded in the manifest); otherwise such a run stops with ``sim.verify.ModifiedDataError``.
 
     Re-running into the same ``out_dir`` resumes: only shards missing from the store are computed.
     ``backend``: "local" (in this process) or "ray" (``sim.ray_backend``; ``ray_options`` says where);
@@ -152,6 +169,10 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     families = [get_family(name) for name in config.families]
     local = getattr(config, "data_path", None)
     folders = {fam.name: datasets.family_folder(fam, data_dir, local) for fam in families}
+    sources = verify_sources(families, folders, data_dir, local, allow_modified_data)
+    for note in dict.fromkeys(r.note() for r in sources.values()):
+        if note:
+            log(note)
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,7 +186,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
     write_resolved_config()
 
-    reports, all_decisions, decisions, n_games = [], [], [], 0
+    reports, all_decisions, decisions, n_games, empty = [], [], [], 0, []
     for fam in families:
         trajectories, report = fam.load(folders[fam.name])
         reports.append(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues))
@@ -173,10 +194,17 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         fam_decisions = replay_all(trajectories, fam.make_env, progress=progress)
         limit_here = participants.get(fam.name) if isinstance(participants, dict) else participants
         chosen = {t.trajectory_id for t in select(trajectories, limit_here, config.games)}
+        kept = [dp for dp in fam_decisions if dp.trajectory_id in chosen]
+        if not fam_decisions:
+            empty.append((fam.name, folders[fam.name], report))
+        elif not kept:
+            log(f"{fam.name}: none of its {len(fam_decisions)} decisions is in the selection (games: {config.games})")
         all_decisions += fam_decisions
-        decisions += [dp for dp in fam_decisions if dp.trajectory_id in chosen]
+        decisions += kept
         n_games += len(chosen)
     (out / "data_report.txt").write_text("\n\n".join(reports) + "\n")
+    require_decisions(empty, len(decisions), f"games {config.games}, participants {participants}",
+                      out / "data_report.txt")
     write_decisions(decisions, out / "decisions.jsonl")
     log(f"{len(decisions)} decisions from {n_games} games to score with {len(predictors)} predictors")
     for pred in predictors:  # e.g. a prompt template naming a part this family lacks: fail before loading
@@ -184,8 +212,8 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     timings = {"load_and_replay_s": time.perf_counter() - t0}
 
     store = RunStore(out)
-    dropped = store.open(store_manifest(config, predictors, out / "decisions.jsonl", participants, folders,
-                                        shard_size), allow_change=allow_config_change)
+    dropped = store.open(store_manifest(config, predictors, out / "decisions.jsonl", participants, sources,
+                                        shard_size, allow_modified_data), allow_change=allow_config_change)
     if dropped:
         log(f"config changed: recomputing {', '.join(dropped)}; other predictors' shards are kept")
     store.clean_temporaries()
@@ -216,7 +244,8 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     if predictions.empty:
         predictions = to_frame([])
     _atomic_parquet(predictions, out / "predictions.parquet")
-    metrics = metrics_table(predictions) if len(predictions) else pd.DataFrame()
+    boot = {"n_boot": int(config.analysis.get("bootstrap", 1000)), "seed": int(config.analysis.get("seed", 0))}
+    metrics = metrics_table(predictions, **boot) if len(predictions) else pd.DataFrame()
     if len(metrics):
         metrics.to_csv(out / "metrics.csv", index=False)
         from analysis.plots import plot_by_round
@@ -225,6 +254,12 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     group_by = list(config.analysis.get("group_by") or [])
     by_variable = write_variable_metrics(predictions, decisions, group_by, out, config.analysis) \
         if group_by and len(predictions) else {}
+    for pred in predictors:  # what each language model was told: its first prompt per family, as tokenised
+        if hasattr(pred, "write_prompts") and pred.name not in errors:
+            try:
+                pred.write_prompts(out / "prompts", scored_by(pred, decisions))
+            except Exception as exc:  # a record of the prompt must not cost the scored results
+                log(f"{pred.name}: could not write its first prompts ({type(exc).__name__}: {exc})")
     timings["total_s"] = time.perf_counter() - t0
     write_resolved_config()
     (out / "timings.json").write_text(json.dumps(timings, indent=2))
@@ -245,34 +280,3 @@ def write_variable_metrics(predictions: pd.DataFrame, decisions: Sequence[Decisi
         plot_by_variable(table, name, out / f"metrics_by_{name}.png")
         tables[name] = table
     return tables
-
-
-def format_variable_tables(by_variable: dict[str, pd.DataFrame]) -> str:
-    """Pearson r with its participant-bootstrap interval per value of each ``group_by`` variable, per family."""
-    from analysis.variables import variable_pivot
-
-    parts = []
-    for name, table in by_variable.items():
-        for family, sub in table.groupby("family", sort=True):
-            parts.append(f"{family}: rate of the affirmative action by {name} "
-                         f"(people [95% CI, participants resampled], predicted)\n" + variable_pivot(sub, name, "rate")
-                         .to_string())
-            parts.append(f"{family}: pearson_r [95% CI] by {name}\n" + variable_pivot(sub, name).to_string())
-    return "\n\n".join(parts)
-
-
-def format_tables(predictions: pd.DataFrame) -> str:
-    """The per-round tables the CLI prints: rounds × predictors for each metric, one block per family
-    (families differ in rounds and in the number of actions, so pooling them would mislead)."""
-    if predictions.empty:
-        return "(no predictions)"
-    parts = []
-    for family, sub in predictions.groupby("family", sort=True):
-        pooled = metrics_table(sub, by=())  # every metric, rounds pooled over games, computed once
-        for metric in ("pearson_r", "accuracy", "log_loss", "mean_mass"):
-            t = round_pivot(pooled, metric)
-            if t.isna().all().all():
-                continue
-            parts.append(f"{family}: {metric} by round (all games pooled)\n"
-                         + t.to_string(float_format=lambda x: f"{x:.3f}"))
-    return "\n\n".join(parts)

@@ -11,10 +11,11 @@ an uninterrupted run's.
 
 ``manifest.json`` records what the results belong to: the config's hash, each
 predictor's spec hash, the decisions' hash (data + selection), package versions,
-the project's git revision and the data sets' checksums.  A run directory whose
-manifest disagrees with the current config is refused unless the caller allows
-the change; then only the shards of predictors whose spec (or the decisions)
-changed are discarded and everything else is kept.
+the project's git revision and what was read of the data (``sim.verify``: per
+source its state and every file's SHA-256).  A run directory whose manifest
+disagrees with the current config or decisions (data changed in place) is
+refused unless the caller allows the change; then only the shards of predictors
+whose spec (or the decisions) changed are discarded and everything else is kept.
 """
 
 from __future__ import annotations
@@ -58,18 +59,6 @@ def git_revision(path: Path | None = None) -> str:
         return rev + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-
-
-def folder_checksum(folder: Path) -> str:
-    """SHA-256 over every file's relative path and bytes under ``folder`` (sorted), for the manifest;
-    of the bytes alone when ``folder`` is one file (a family's local ``data.path``)."""
-    if Path(folder).is_file():
-        return hashlib.sha256(Path(folder).read_bytes()).hexdigest()
-    h = hashlib.sha256()
-    for p in sorted(q for q in Path(folder).rglob("*") if q.is_file()):
-        h.update(str(p.relative_to(folder)).encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -128,13 +117,18 @@ class RunStore:
         self.root.mkdir(parents=True, exist_ok=True)
         old = self.read_manifest()
         dropped: list[str] = []
-        if old is not None and old.get("config_hash") != manifest["config_hash"]:
-            if not allow_change:
+        same_data = old is None or old.get("decisions_hash") == manifest["decisions_hash"]
+        if old is not None and (old.get("config_hash") != manifest["config_hash"] or not same_data):
+            if not allow_change and old.get("config_hash") != manifest["config_hash"]:
                 raise StoreError(
                     f"{self.root} holds results of another config (config hash {old.get('config_hash')} here, "
                     f"{manifest['config_hash']} now); use a new --out directory, or --allow-config-change to keep "
                     "the shards of unchanged predictors and recompute the rest")
-            same_data = old.get("decisions_hash") == manifest["decisions_hash"]
+            if not allow_change:  # same ids, other content: a shard that "has" its decisions would be reused
+                raise StoreError(
+                    f"{self.root} holds results of other decisions (the data changed: decisions hash "
+                    f"{old.get('decisions_hash')} here, {manifest['decisions_hash']} now); use a new --out "
+                    "directory, or --allow-config-change to recompute every predictor on the data as it is now")
             old_preds = old.get("predictor_hashes", {})
             for name in sorted(set(old_preds) | set(self._predictor_dirs())):
                 if not same_data or old_preds.get(name) != manifest["predictor_hashes"].get(name):

@@ -183,3 +183,82 @@ def test_predictor_restricted_to_families(tmp_path, data_root):
     with pytest.raises(ConfigError, match=r"predictors\[0\].families"):
         load(_write(tmp_path, {"data": {"family": "repeated_matrix"},
                                "predictors": [{"type": "uniform", "families": ["glee_bargaining"]}]}))
+
+
+# -- exit statuses: one meaning each, every subcommand ---------------------------------------------------
+from sim.exit_codes import ExitCode  # noqa: E402
+
+
+def test_help_lists_every_exit_status(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for code in ExitCode:
+        assert f"{int(code):>3}  " in out
+    with pytest.raises(SystemExit) as done:  # argparse's own usage errors are "bad command line" too
+        cli.main(["run"])
+    assert done.value.code == ExitCode.BAD_INPUT
+
+
+def _cut_akata(akata_dir, tmp_path) -> Path:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(akata_dir, data / "akata2025_repeated_games")
+    csv_file = data / "akata2025_repeated_games" / "repgames.csv"
+    csv_file.chmod(0o644)
+    csv_file.write_text(csv_file.read_text() + "103,PD,0,10,Promp")
+    return data
+
+
+def test_bad_data_exits_2_in_every_subcommand_that_reads_it(tmp_path, akata_dir, capsys):
+    """A cut file is bad input (2), never "a predictor failed" (1) nor a traceback."""
+    data = _cut_akata(akata_dir, tmp_path)
+    cfg = _write(tmp_path, {"data": {"family": "repeated_matrix"}, "predictors": [{"type": "uniform"}]})
+    assert cli.main(["run", str(cfg), "--data-dir", str(data), "--out", str(tmp_path / "r"), "--quiet",
+                     "--allow-modified-data"]) == ExitCode.BAD_INPUT
+    assert cli.main(["data", "check", "akata2025_repeated_games", "--data-dir", str(data)]) == ExitCode.BAD_INPUT
+    row = (akata_dir / "repgames.csv").read_text().count("\n") + 1  # the header is row 1
+    errs = capsys.readouterr().err.strip().splitlines()
+    assert len(errs) == 2 and all(e.startswith("gamereplay: bad data:") and f"row {row}," in e for e in errs), errs
+
+
+@pytest.mark.parametrize("argv, expected, says", [
+    (["report", "{tmp}/nothing-here"], ExitCode.BAD_INPUT, "no predictions.parquet"),
+    (["report", "{tmp}/damaged"], ExitCode.BAD_INPUT, "not a readable predictions table"),
+    (["data", "list", "--data-dir", "{tmp}/listing"], ExitCode.BAD_INPUT, "not a listing line"),
+    (["data", "fetch", "chess"], ExitCode.BAD_INPUT, "unknown data set 'chess'"),
+    (["data", "fetch", "akata2025_repeated_games", "--data-dir", "{tmp}/d", "--base-url", "http://127.0.0.1:9"],
+     ExitCode.BAD_INPUT, "could not download"),
+    (["data", "check", "chess", "--data-dir", "{tmp}"], ExitCode.BAD_INPUT, "no game family reads"),
+    (["list", "chess", "--no-count"], ExitCode.BAD_INPUT, "no game family or predictor type called chess"),
+    (["run", "{tmp}/missing.yaml"], ExitCode.BAD_INPUT, "missing.yaml"),
+])
+def test_failures_of_each_subcommand_exit_with_their_status(tmp_path, capsys, argv, expected, says):
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "predictions.parquet").write_bytes(b"not parquet")
+    (tmp_path / "listing" / "glee").mkdir(parents=True)
+    (tmp_path / "listing" / "glee" / "LISTING.upstream.tsv").write_text("# x\npath\tblob_sha\tsize\nbroken\n")
+    assert cli.main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == expected
+    err = capsys.readouterr().err.strip()
+    assert says in err and err.count("\n") == 0, err
+
+
+@pytest.mark.parametrize("raised, expected, says", [
+    (KeyboardInterrupt, ExitCode.INTERRUPTED, "interrupted; finished predictors' results are in the run directory"),
+    (ZeroDivisionError, ExitCode.INTERNAL_ERROR, "unexpected error (a bug"),
+])
+def test_interrupted_and_unexpected_errors_have_their_own_status(tmp_path, monkeypatch, capsys, raised, expected,
+                                                                 says):
+    import sim.runner
+
+    def stop(*args, **kwargs):
+        raise raised()
+
+    monkeypatch.setattr(sim.runner, "run", stop)
+    cfg = _write(tmp_path, {"data": {"family": "repeated_matrix"}, "predictors": [{"type": "uniform"}]})
+    assert cli.main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == expected
+    err = capsys.readouterr().err
+    assert says in err
+    assert ("Traceback" in err) == (expected == ExitCode.INTERNAL_ERROR)

@@ -9,7 +9,8 @@ wrong types).  The property, for every loader:
 
 (a) loading raises ``DataFormatError`` whose message names one of the data set's files (and, when a
     required column is gone, that column) — and only when the damage is structural (not UTF-8, no
-    header, a required column missing, an unusable side file); or
+    header, a required column missing, an unusable side file, or — for the readers built on
+    ``envs.quality.read_csv_rows`` — a file that ends inside its last row, named by its row number); or
 (b) it returns ``(trajectories, report)`` where every input record is accounted for — kept, or listed
     in ``report.issues`` with path, row and field — every kept value is finite or its trajectory is
     flagged, and every trajectory replays through its family's environment into valid decision points.
@@ -20,6 +21,7 @@ at the end of each section.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -146,7 +148,9 @@ def _json_paths(obj: Any, prefix: tuple = ()) -> list[tuple]:
 
 def apply_json(data: bytes, ops: list[tuple]) -> bytes:
     """JSON with keys deleted, values of the wrong type, another root, or its bytes broken."""
-    tree_ops = [op for op in ops if op[0] in ("delete", "set", "root")]
+    # copies, one per op: hypothesis hands out the same list or dict again, and an edited one that is set
+    # inside itself is a cycle json cannot write
+    tree_ops = [copy.deepcopy(op) for op in ops if op[0] in ("delete", "set", "root")]
     try:
         obj = json.loads(data.decode("utf-8"))
     except ValueError:  # an earlier mutation broke it already
@@ -206,6 +210,36 @@ def records(data: bytes, encoding: str = "utf-8", strip_header: bool = False) ->
     if strip_header and reader.fieldnames is not None:
         reader.fieldnames = [h.strip() for h in reader.fieldnames]
     return [(i, reader.line_num, row) for i, row in enumerate(reader, start=2)]
+
+
+def cut_record(data: bytes, encoding: str = "utf-8") -> int | None:
+    """The record number (header = 1) of the last row when the file ends inside it, else None — the rule
+    ``envs.quality.check_last_row`` promises, written out independently with the csv module's strict mode:
+    the file ends inside a quoted value, or there is no line end after the last record and that record has
+    fewer fields than the header or an empty last field."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    if len(rows) < 2:
+        return None
+    header, last = rows[0], rows[-1]
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        unclosed = False
+    except csv.Error as exc:
+        unclosed = "unexpected end of data" in str(exc)
+    if unclosed or (not text.endswith(("\n", "\r")) and (len(last) < len(header) or last[len(header) - 1] == "")):
+        return len(rows)
+    return None
+
+
+def check_cut(exc: DataFormatError, path: Path, record: int) -> None:
+    """The error of a file cut inside its last row names the file and that row and says the file looks cut."""
+    msg = str(exc)
+    assert exc.path == str(path) and exc.row == record and exc.field, msg
+    assert f"row {record}" in msg and "cut short" in msg and "\n" not in msg, msg
 
 
 def _nonfinite(value: Any) -> bool:
@@ -268,13 +302,17 @@ def check_repeated(folder: Path, files: dict[str, bytes], lookups_broken: bool) 
     data = files[rm.CSV_NAME]
     header = header_of(data)
     missing = [c for c in rm.REQUIRED_COLUMNS if header is not None and c not in header]
-    structural = header is None or missing or lookups_broken
+    cut = cut_record(data) if header is not None and not missing else None
+    structural = header is None or missing or lookups_broken or cut is not None
     result, exc = load_quietly(lambda: get_family(rm.FAMILY).load(folder))
     if exc is not None:
         assert structural, f"DataFormatError on a structurally sound file: {exc}"
         check_error(exc, [folder / n for n in files], missing)
+        if cut is not None and not lookups_broken:
+            check_cut(exc, csv_path, cut)
         return
     assert not (header is None or missing), "a broken file loaded without a DataFormatError"
+    assert cut is None, f"row {cut}, where the file ends, was read as a decision"
     trajectories, report = result
     recs = records(data)
     blocks: dict[str, list[int]] = {}
@@ -455,12 +493,17 @@ def check_c13k(folder: Path, files: dict[str, bytes], feedback: bool, json_broke
     header = header_of(data)
     missing = [c for c in c13k.REQUIRED_COLUMNS if header is not None and c not in header]
     family = c13k.FEEDBACK_FAMILY if feedback else c13k.FAMILY
+    cut = cut_record(data) if header is not None and not missing else None
     result, exc = load_quietly(lambda: get_family(family).load(folder))
     if exc is not None:
-        assert header is None or missing or json_broken, f"DataFormatError on a structurally sound file: {exc}"
+        assert header is None or missing or json_broken or cut is not None, \
+            f"DataFormatError on a structurally sound file: {exc}"
         check_error(exc, [csv_path, json_path], missing)
+        if cut is not None and (exc.path == str(csv_path) or not json_broken):
+            check_cut(exc, csv_path, cut)
         return
     assert not (header is None or missing), "a broken file loaded without a DataFormatError"
+    assert cut is None, f"row {cut}, where the file ends, was read as a decision"
     trajectories, report = result
     rownos = [r for r, _, _ in records(data)]
     kept = [int(t.source.rsplit(":", 1)[1]) for t in trajectories]
@@ -555,3 +598,68 @@ def test_seeds_are_valid(tmp_path, akata_seed, glee_seed, c13k_seed, g2_seed):
         root = write_files(tmp_path / name, seed)
         (trajectories, report), exc = load_quietly(lambda: get_family(name).load(root))
         assert len(trajectories) == 3 and not report.skipped and report.decisions
+
+
+# == the shared CSV reader (read_csv_rows: repeated matrix, choices13k, YAML families): a file cut anywhere ======
+from envs.quality import read_csv_rows  # noqa: E402
+
+# no lone "\r" in random text: the csv module's writer leaves it unquoted with a "\n" line end, and a reader
+# rightly takes it for a line end, so the "valid" file would not be the table written
+CELL = st.one_of(st.text(max_size=6).map(lambda t: t.replace("\r", "")),
+                 st.sampled_from(['"', '""', "a,b", "x\ny", " ", "\r\n", "PD", "Prompted"]))
+
+
+@settings(max_examples=EXAMPLES * 3, **SETTINGS)
+@given(rows=st.lists(st.lists(CELL, min_size=3, max_size=3), min_size=1, max_size=4), at=IDX,
+       terminator=st.sampled_from(["\n", "\r\n"]))
+def test_a_file_cut_at_any_byte_is_refused_or_read_in_whole_rows(tmp_path, rows, at, terminator):
+    """Cut a valid CSV anywhere: either every record read is a record of the original, unchanged, or the
+    file ends inside a row and the reader refuses it naming that row — never a partial row read as data."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=terminator).writerows([["id", "game", "label"], *rows])
+    full = buf.getvalue().encode("utf-8")
+    data = full[: at % (len(full) + 1)]
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "cut.csv"
+    path.write_bytes(data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # a cut inside a multi-byte character: 'not UTF-8 text', covered above
+    if header_of(data) != ["id", "game", "label"]:
+        return  # the header itself is cut: a missing column, covered above
+    cut = cut_record(data)
+    try:
+        got = read_csv_rows(path, ["id"])
+    except DataFormatError as exc:
+        assert cut is not None, f"a file that does not end inside a row was refused: {exc}"
+        check_cut(exc, path, cut)
+        return
+    assert cut is None, f"row {cut}, where the file ends, was read as data"
+    # the reader reads text with universal newlines: a line end inside a quoted value becomes "\n"
+    original = [{k: v.replace("\r\n", "\n").replace("\r", "\n") for k, v in zip(["id", "game", "label"], r)}
+                for r in rows]
+    if got:
+        assert got[:-1] == original[: len(got) - 1], "a row before the last changed"
+        last, was = got[-1], original[len(got) - 1]
+        assert last == was or (not data.endswith(b"\n") and [last["id"], last["game"]] == [was["id"], was["game"]]
+                               and last["label"] and was["label"].startswith(last["label"])), \
+            f"the last row {last} is neither whole ({was}) nor cut inside its last value only"
+
+
+def test_a_row_cut_in_a_value_names_row_and_field(tmp_path, akata_seed):
+    """The partial row of the issue report, ``103,PD,0,10,Promp``: refused, naming the row and the field
+    cut; the same file with its last row complete but no final line end loads every row."""
+    files = dict(akata_seed)
+    lines = files[rm.CSV_NAME].decode("utf-8").splitlines()
+    n = len(lines)  # the last record's number (the header is 1)
+    header = lines[0].split(",")
+    files[rm.CSV_NAME] = ("\n".join(lines[:-1] + ["103,PD,0,10,Promp"])).encode("utf-8")
+    folder = write_files(tmp_path / "cut", files)
+    result, exc = load_quietly(lambda: get_family(rm.FAMILY).load(folder))
+    assert result is None and exc is not None
+    check_cut(exc, folder / rm.CSV_NAME, n)
+    assert exc.field == header[4] == "opponent" and "5 of 7 fields" in str(exc)
+    files[rm.CSV_NAME] = "\n".join(lines).encode("utf-8")  # complete, only the final line end missing
+    folder = write_files(tmp_path / "whole", files)
+    (trajectories, report), exc = load_quietly(lambda: get_family(rm.FAMILY).load(folder))
+    assert exc is None and report.decisions == n - 1

@@ -88,3 +88,28 @@ def test_killed_run_with_a_real_model_resumes_to_the_uninterrupted_result(tmp_pa
     subprocess.run([*cmd, "--out", str(out)], env=env, check=True, capture_output=True, timeout=600)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "predictions.parquet"),
                                   pd.read_parquet(tmp_path / "clean" / "predictions.parquet"))
+
+
+def test_data_changed_in_place_is_refused_not_mixed_with_old_shards(tmp_path, akata_dir):
+    """Same config, same decision ids, other data (a copy edited between two runs into one directory): the old
+    shards belong to other decisions, so the run is refused; --allow-config-change recomputes them."""
+    import shutil
+
+    data = tmp_path / "akata"
+    shutil.copytree(akata_dir, data)
+    csv_file = data / "repgames.csv"
+    csv_file.chmod(0o644)
+    p = tmp_path / "local.yaml"
+    p.write_text(yaml.safe_dump({"name": "in-place", "data": {"family": "repeated_matrix", "path": str(data),
+                                                               "participants": 3},
+                                 "predictors": [{"type": "population-rate"}]}))
+    out = tmp_path / "run"
+    before = run(load(p), out, progress=False, log=lambda *a: None).predictions
+    lines = csv_file.read_text().splitlines(keepends=True)
+    flipped = [line.replace(",PD,0,", ",PD,1,", 1) if i % 3 == 0 else line for i, line in enumerate(lines)]
+    csv_file.write_text("".join(flipped))
+    with pytest.raises(StoreError, match="holds results of other decisions"):
+        run(load(p), out, progress=False, log=lambda *a: None)
+    after = run(load(p), out, progress=False, log=lambda *a: None, allow_config_change=True).predictions
+    assert list(after["decision_id"]) == list(before["decision_id"])
+    assert not after["p_top"].equals(before["p_top"]), "the old shards were reused for the new data"

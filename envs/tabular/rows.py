@@ -2,7 +2,8 @@
 
 Each row keeps its file and line (the header is line 1 of a CSV) so that every issue the
 loader finds names them.  Values are text, as in a CSV, whatever the format: the loader
-parses numbers itself and reports what it cannot parse.  CSV and TSV go through
+parses numbers itself and reports what it cannot parse.  A file cut short (no line end after a
+partial last row or line) is a ``DataFormatError``, never a row.  CSV and TSV go through
 ``envs.quality.read_csv_rows``; a CSV's delimiter, unless ``data.delimiter`` gives it, is
 the one of ``, ; | tab`` that its header line uses most.
 """
@@ -92,12 +93,17 @@ def _jsonl(path: Path, required: Sequence[str]) -> list[Row]:
     except UnicodeDecodeError as exc:
         raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})") from None
     rows, seen = [], set()
-    for i, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for i, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
+            if i == len(lines) and not text.endswith(("\n", "\r")):  # a cut file, not a bad line
+                raise DataFormatError(str(path), f"the file ends inside this line ({exc.msg}, and no line end): it "
+                                                 "looks cut short; restore the complete file, or delete the partial "
+                                                 "line to use the lines before it", row=i) from None
             raise DataFormatError(str(path), f"not a JSON object: {exc.msg}", row=i) from None
         if not isinstance(obj, dict):
             raise DataFormatError(str(path), f"expected a JSON object per line, got {type(obj).__name__}", row=i)
