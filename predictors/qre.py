@@ -53,10 +53,18 @@ In repeated games the QRE of the *stage* game is applied to every round, the
 same prediction in round 1 and round 10: a normative benchmark of the one-shot
 game with noise, not a model of repeated-game strategies (it ignores history,
 reciprocity and reputation).
+
+pygambit is an optional extra (``pip install 'gamereplay[qre]'``): no release
+has a Linux wheel for CPython 3.11, so installing it compiles C++ for minutes,
+which the main install must not need.  It is imported only when a QRE is
+traced; a ``type: qre`` predictor checks that it is installed when it is
+built (``require_pygambit``), so a run fails with one line before any data or
+model loads instead of after them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Sequence
 
 import numpy as np
@@ -75,6 +83,27 @@ GameKey = tuple[tuple[tuple[float, ...], ...], tuple[tuple[float, ...], ...]]
 _CACHE: dict[GameKey, dict[float, tuple[np.ndarray, np.ndarray]]] = {}
 _CACHE_GAMES_MAX = 50_000
 _FLOOR = 1e-300  # probabilities below this count as this in the log-likelihood
+
+#: how to install what ``type: qre`` needs; its error message names it
+INSTALL_HINT = "pip install 'gamereplay[qre]'"
+
+
+class QREUnavailable(ValueError):
+    """pygambit, which traces the QRE, is not installed; the message is one line naming the extra.
+
+    A ``ValueError`` so that the runner reports it as a bad predictor setting of the config
+    (``ConfigError``, one line) when the predictor is built, before any data loads."""
+
+
+def require_pygambit() -> None:
+    """Raise ``QREUnavailable`` unless pygambit can be imported; imports nothing (cheap, for config time)."""
+    try:
+        found = importlib.util.find_spec("pygambit") is not None
+    except (ImportError, ValueError):  # a broken or half-removed installation
+        found = False
+    if not found:
+        raise QREUnavailable(f"qre needs pygambit, an optional extra: {INSTALL_HINT} "
+                             "(where no wheel fits it compiles C++: a compiler and a few minutes)")
 
 
 def game_key(row: Any, col: Any) -> GameKey:
@@ -117,6 +146,7 @@ def _continue_branch(row: np.ndarray, col: np.ndarray, lam0: float, p0: np.ndarr
 
 def _solve(key: GameKey, lams: Sequence[float]) -> None:
     """Fill the cache with the principal-branch QRE of game ``key`` at each positive λ in ``lams``."""
+    require_pygambit()
     import pygambit
 
     row, col = np.array(key[0], float), np.array(key[1], float)
@@ -177,6 +207,7 @@ class QREPredictor(Predictor):
             raise ValueError(f"lambda_max must be positive, got {lambda_max}")
         if grid_size < 3:
             raise ValueError("grid_size must be at least 3")
+        require_pygambit()  # when the config is built: before any data or model loads
         self.folds, self.grid_size = int(folds), int(grid_size)
         self.lambda_max = None if lambda_max is None else float(lambda_max)
         self.name = name or self.name

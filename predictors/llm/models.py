@@ -11,6 +11,14 @@ transformers needs close to a minute to dequantise a GGUF file into torch
 weights, so the converted model is saved once under the user cache
 (``platformdirs.user_cache_dir("gamereplay")/models``) and loaded from there
 afterwards.
+
+Any other spec that is not a local path is a Hugging Face id.  ``resolve`` never
+touches the network (configs of hub ids build offline); before weights load,
+``check_available`` looks in the Hugging Face cache and, if the model is not
+there, opens one connection to the hub with a short timeout.  Without network a
+missing model is then one ``ModelNotFound`` line at once, instead of the hub
+client's retries (about 50 s) and a traceback; a cached one loads with
+``local_files_only`` so those retries are skipped too.
 """
 
 from __future__ import annotations
@@ -18,6 +26,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import socket
+import urllib.parse
+import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +49,11 @@ class ModelSource:
     gguf_file: str | None
     kind: str  # "base", "aligned" or "unknown"
     hf_id: str | None = None
+
+    @property
+    def on_hub(self) -> bool:
+        """Whether the weights come from the Hugging Face hub (or its cache), not a local file or folder."""
+        return self.hf_id is not None and self.location == self.hf_id and self.gguf_file is None
 
 
 def _gemma_gguf() -> Path:
@@ -84,6 +100,66 @@ def resolve(spec: str, kind: str | None = None) -> ModelSource:
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelNotFound(f"model path {spec} does not exist")
     return ModelSource(spec, spec, None, kind or "unknown", spec)  # a Hugging Face id
+
+
+#: seconds one connection to the hub may take before it counts as unreachable
+HUB_TIMEOUT_S = 3.0
+_TRUE = {"1", "on", "yes", "true"}
+
+
+def hub_unreachable(timeout: float = HUB_TIMEOUT_S) -> str | None:
+    """Why the Hugging Face hub cannot be reached from here (a short reason), or None if it can.
+
+    One TCP connection to ``$HF_ENDPOINT`` (or to the proxy the environment names for it), not an
+    HTTP request: it answers within ``timeout`` whatever the hub client's retry policy is."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in _TRUE:
+            return f"{var} is set"
+    url = urllib.parse.urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass(host):
+        purl = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = purl.hostname or "", purl.port or 80
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        return f"{host}:{port}: {exc.strerror or str(exc) or type(exc).__name__}"
+    return None
+
+
+def _in_hf_cache(hf_id: str) -> bool:
+    """Whether the model's config.json is in the local Hugging Face cache (ModelNotFound: not a valid id)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return False
+    try:
+        found = try_to_load_from_cache(hf_id, "config.json", cache_dir=os.environ.get("HF_HUB_CACHE") or None)
+    except ValueError:  # huggingface_hub's HFValidationError
+        raise ModelNotFound(f"model {hf_id!r} is neither a local path, an alias ({', '.join(ALIASES)}) "
+                            "nor a valid Hugging Face id (org/name)") from None
+    return isinstance(found, str)
+
+
+def check_available(src: ModelSource) -> bool:
+    """Whether ``src`` must be loaded from local files only; ``ModelNotFound`` (one line, at once) if it
+    cannot be loaded at all: a hub id that is not in the Hugging Face cache while the hub is unreachable."""
+    if not src.on_hub:
+        return False
+    cached = _in_hf_cache(src.location)
+    why = hub_unreachable()
+    if why is None:
+        return False
+    if cached:
+        return True
+    alias = next((f" (or use the alias {name!r}, which needs no network)" for name, (_, _, hf) in ALIASES.items()
+                  if hf == src.location), "")
+    raise ModelNotFound(f"model {src.location!r} is not a local path, an alias or in the Hugging Face cache, and "
+                        f"the hub cannot be reached ({why}): download it where there is network "
+                        f"(`hf download {src.location}`) and copy the cache here, or pass a local model folder "
+                        f"or .gguf file{alias}")
 
 
 def cache_root() -> Path:
@@ -133,8 +209,9 @@ def load(src: ModelSource, dtype=None, device: str = "cpu"):
                                   "will be converted again next time (set GAMEREPLAY_MODEL_CACHE)", RuntimeWarning)
             model = model.to(dtype)
     else:
-        tok = AutoTokenizer.from_pretrained(src.location)
-        model = AutoModelForCausalLM.from_pretrained(src.location, dtype=dtype)
+        local = check_available(src)
+        tok = AutoTokenizer.from_pretrained(src.location, local_files_only=local)
+        model = AutoModelForCausalLM.from_pretrained(src.location, dtype=dtype, local_files_only=local)
     model.to(device).eval()
     return tok, model
 
@@ -148,4 +225,4 @@ def load_tokenizer(src: ModelSource):
         if (cached / "tokenizer_config.json").exists():
             return AutoTokenizer.from_pretrained(cached)
         return AutoTokenizer.from_pretrained(src.location, gguf_file=src.gguf_file)
-    return AutoTokenizer.from_pretrained(src.location)
+    return AutoTokenizer.from_pretrained(src.location, local_files_only=check_available(src))
