@@ -110,7 +110,11 @@ class LLMPredictor(Predictor):
             self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
 
     def validate(self, decisions: Sequence[DecisionPoint]) -> None:
-        """Render the prompt body of one decision per family: template errors surface before loading."""
+        """Render the prompt body of one decision per family: template errors surface before loading; a
+        Hugging Face id that is neither cached nor reachable fails now too (``models.check_available``)."""
+        for src in (self.source, self.template_source):
+            if src is not None:
+                models.check_available(src)
         seen = set()
         for dp in decisions:
             if dp.family not in seen:
