@@ -120,3 +120,17 @@ def test_local_sources_are_never_probed(tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", no_network)
     (tmp_path / "config.json").write_text("{}")
     assert models.check_available(models.resolve(str(tmp_path))) is False
+
+
+def test_a_run_with_an_unreachable_model_stops_before_scoring_with_exit_2(hub_down, data_root, tmp_path, capsys):
+    from sim.cli import main
+    from sim.exit_codes import ExitCode
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"name: offline\ndata: {{family: repeated_matrix}}\npredictors:\n  - type: uniform\n"
+                   f"  - type: llm\n    model: {MADE_UP}\n")
+    code = main(["run", str(cfg), "--out", str(tmp_path / "run"), "--limit", "1", "--quiet",
+                 "--data-dir", str(data_root)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == ExitCode.BAD_INPUT and len(err) == 1 and MADE_UP in err[0]
+    assert not (tmp_path / "run" / "predictions.parquet").exists()  # nothing scored, nothing claimed
