@@ -114,11 +114,12 @@ def test_prompts_render_under_every_variant_and_format(name, loaded, chat_tokeni
     if not fam.provides("prompt"):
         pytest.skip(f"{name} has no prompt")
     for variant in map(variants.load_variant, variants.builtin_names()):
+        system = formats.resolve_system(None, variant.system, variant.name)
         for dp in _sample(decisions):
             body = variant.body(fam.prompt(dp))
             assert body.strip() and "{" + "rules}" not in body
             for fmt in ("plain", "chat"):
-                text, _ = formats.render(body, variant.system, fmt, chat_tokenizer, variant.stub)
+                text, _ = formats.render(body, system, fmt, chat_tokenizer, variant.stub)
                 assert text.endswith(variant.stub) and body in text
     assert all(fam.option_text(a).strip() for a in decisions[0].legal_actions)
 
