@@ -32,8 +32,9 @@ from analysis import report_figures as figs
 from analysis.metrics import metrics_table
 from analysis.intervals import r_table
 
-HEADLINE = ["family", "predictor", "n", "n_participants", "pearson_r", "r_ci_low", "r_ci_high", "accuracy",
-            "log_loss", "brier", "mean_mass", "r_note"]
+HEADLINE = ["family", "predictor", "n", "n_participants", "r_within", "r_within_ci_low", "r_within_ci_high",
+            "pearson_r", "r_ci_low", "r_ci_high", "accuracy", "log_loss_eps", "log_loss_eps_ci_low",
+            "log_loss_eps_ci_high", "log_loss", "n_clipped", "brier", "mean_mass", "r_note"]
 SECONDARY_BOOT = 1000  # resamples for the per-round, calibration and normative-bias intervals (many small groups)
 
 
@@ -167,8 +168,15 @@ def _merge_ci(df: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
 
 
 def headline_display(data: ReportData) -> pd.DataFrame:
-    """The metrics table as shown: r with its interval in one cell; why r is missing, where it is."""
-    out = _merge_ci(data.headline, "pearson_r", "r_ci_low", "r_ci_high")
+    """The metrics table as shown: each r and the smoothed log-loss with its interval in one cell, headers that
+    say which r is which (``analysis.metrics``); why r is missing, where it is."""
+    out = _merge_ci(data.headline, "r_within", "r_within_ci_low", "r_within_ci_high")
+    out = _merge_ci(out, "pearson_r", "r_ci_low", "r_ci_high")
+    out = _merge_ci(out, "log_loss_eps", "log_loss_eps_ci_low", "log_loss_eps_ci_high")
+    out = out.rename(columns={"r_within [95% CI]": "r within game & round [95% CI]",
+                              "pearson_r [95% CI]": "r pooled over games [95% CI]",
+                              "log_loss_eps [95% CI]": "log-loss, ε = 0.01 [95% CI]",
+                              "log_loss": "log-loss (clip 1e-6)", "n_clipped": "at the clip"})
     if "r_note" in out:
         out = out.rename(columns={"r_note": "why no r / no interval"}) if out["r_note"].astype(bool).any() \
             else out.drop(columns=["r_note"])

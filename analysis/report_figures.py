@@ -83,8 +83,10 @@ def _legend(fig: Figure, axes: list, ncols: int = 4) -> None:
             handles.setdefault(label, h)
     if handles:
         labels = sorted(handles)
+        per_column = 0.065 * max(map(len, labels)) + 0.5  # inches one entry needs at fontsize 7
+        fits = max(1, int(fig.get_figwidth() // per_column))  # long model names must not run off the page
         fig.legend([handles[k] for k in labels], labels, loc="outside lower center", fontsize=7,
-                   ncols=min(ncols, len(labels)))
+                   ncols=min(ncols, len(labels), fits))
 
 
 def r_forest(table: pd.DataFrame) -> Figure:
