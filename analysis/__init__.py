@@ -14,7 +14,9 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {"metrics_table": "analysis.metrics", "summarise": "analysis.metrics",
-            "metrics_by_variable": "analysis.variables", "pair_table": "analysis.pairs", "Pair": "analysis.pairs"}
+            "metrics_by_variable": "analysis.variables", "pair_table": "analysis.pairs", "Pair": "analysis.pairs",
+            "participant_nll": "analysis.likelihood", "nll_ranking": "analysis.likelihood",
+            "paired_nll": "analysis.likelihood"}
 __all__ = sorted(_EXPORTS)
 
 

@@ -70,6 +70,11 @@ def _run(args: argparse.Namespace) -> int:
     analysis = cfg.analysis
     print(format_tables(result.predictions, n_boot=int(analysis.get("bootstrap", 1000)),
                         seed=int(analysis.get("seed", 0))))
+    if len(result.predictions):
+        from analysis.likelihood import format_nll_tables, with_n_people
+
+        print("\n" + format_nll_tables(with_n_people(result.predictions, result.decisions),
+                                        n_boot=int(analysis.get("bootstrap", 1000)), seed=int(analysis.get("seed", 0))))
     if result.by_variable:
         print("\n" + format_variable_tables(result.by_variable))
     print(f"\nresults in {result.out_dir}/ ({', '.join(result.files())}); total {result.timings['total_s']:.0f} s")

@@ -72,7 +72,7 @@ class RunResult:
         """The result files this run wrote (names under ``out_dir``), for the summary a user reads; an empty
         predictions table is no result and is not listed."""
         names = ["predictions.parquet"] if len(self.predictions) else []
-        names += ["metrics.csv", "metrics_by_round.png", "errors.txt",
+        names += ["metrics.csv", "metrics_by_round.png", "nll_ranking.csv", "nll_by_participant.csv", "errors.txt",
                   *(f"metrics_by_{v}.{ext}" for v in self.by_variable for ext in ("csv", "png"))]
         return [n for n in names if (self.out_dir / n).exists()]
 
@@ -251,6 +251,12 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         from analysis.plots import plot_by_round
 
         plot_by_round(metrics, out / "metrics_by_round.png")
+    if len(predictions):  # held-out negative log-likelihood per participant, and the ranking it gives
+        from analysis.likelihood import nll_ranking, participant_nll, with_n_people
+
+        counted = with_n_people(predictions, decisions)
+        participant_nll(counted).to_csv(out / "nll_by_participant.csv", index=False)
+        nll_ranking(counted, **boot).to_csv(out / "nll_ranking.csv", index=False)
     group_by = list(config.analysis.get("group_by") or [])
     by_variable = write_variable_metrics(predictions, decisions, group_by, out, config.analysis) \
         if group_by and len(predictions) else {}
