@@ -299,13 +299,18 @@ PREDICTOR_TYPES: Mapping[str, tuple[Factory, Callable[[], list[str]]]] = _TypesV
 def _register_builtin() -> None:
     from predictors.baselines import PopulationRate, Reciprocity, Uniform
     from predictors.feature_logit import FeatureLogit
+    from predictors.hierarchy import CognitiveHierarchy, LevelK
+    from predictors.learning import (EWAPredictor, FictitiousPlayPredictor, ReinforcementPredictor,
+                                     SelfTuningEWAPredictor)
     from predictors.nash import NashPredictor
     from predictors.normative import NormativePredictor
     from predictors.qre import QREPredictor
 
     for name, cls in (("uniform", Uniform), ("population-rate", PopulationRate), ("reciprocity", Reciprocity),
                       ("nash", NashPredictor), ("normative", NormativePredictor), ("feature-logit", FeatureLogit),
-                      ("qre", QREPredictor)):
+                      ("qre", QREPredictor), ("cognitive-hierarchy", CognitiveHierarchy), ("level-k", LevelK),
+                      ("ewa", EWAPredictor), ("reinforcement", ReinforcementPredictor),
+                      ("fictitious-play", FictitiousPlayPredictor), ("self-tuning-ewa", SelfTuningEWAPredictor)):
         register_predictor(name, cls, origin="built-in")
     # lazy: importing the LLM predictor imports torch (its keys are read from the source, see _static_signature)
     register_predictor("llm", "predictors.llm.predictor:LLMPredictor", origin="built-in")
