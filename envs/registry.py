@@ -17,16 +17,15 @@ Three ways in:
 from __future__ import annotations
 
 import os
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from envs.entry_points import read_once
 from envs.family import Family
 
 ENTRY_POINT_GROUP = "gamereplay.families"
 
 FAMILIES: dict[str, Family] = {}
-_entry_points_loaded = False
 
 
 class FamilyError(ValueError):
@@ -93,11 +92,7 @@ def _register_object(obj: Any, origin: str) -> None:
 
 def load_entry_points() -> None:
     """Register the families that installed packages declare under ``gamereplay.families`` (once)."""
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in read_once(ENTRY_POINT_GROUP):
         try:
             _register_object(ep.load(), f"{ep.name} = {ep.value}")
         except Exception as exc:  # a broken plugin must say so, not break every other family

@@ -27,10 +27,10 @@ import importlib.util
 import inspect
 import warnings
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from envs.entry_points import read_once
 from predictors.base import Predictor
 
 ENTRY_POINT_GROUP = "gamereplay.predictors"
@@ -72,7 +72,6 @@ class _Entry:
 
 _REGISTRY: dict[str, _Entry] = {}
 _BY_PATH: dict[str, _Entry] = {}  # ``"module:Class"`` types used so far (not listed: they have no name)
-_entry_points_loaded = False
 
 
 def _import_target(target: str, what: str) -> Factory:
@@ -194,11 +193,7 @@ def _describe(entry: _Entry) -> str:
 
 def load_entry_points() -> None:
     """Register (lazily: nothing is imported) the types installed packages declare under ``gamereplay.predictors``."""
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in read_once(ENTRY_POINT_GROUP):
         old = _REGISTRY.get(ep.name)
         if old is not None:
             if not _same(old.target, ep.value):
