@@ -91,6 +91,13 @@ def read_csv_rows(path: Path, required: Sequence[str], delimiter: str = ",") -> 
     """A UTF-8 CSV file's rows as dicts; a missing file, non-UTF-8 text, no header, a missing ``required``
     column, unreadable CSV or a last row cut short (``check_last_row``) is a DataFormatError naming the file
     (and line / column where known).  ``delimiter`` separates the fields (``"\\t"`` for TSV)."""
+    return [row for _, row in read_csv_records(path, required, delimiter)[1]]
+
+
+def read_csv_records(path: Path, required: Sequence[str], delimiter: str = ",",
+                     strip_header: bool = False) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """(header, [(the file line a record ends on, the record)]) with the checks of ``read_csv_rows``;
+    ``strip_header``: column names lose surrounding spaces (as some exports write ``" role"``)."""
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel) is not part of the first column
     except FileNotFoundError:
@@ -101,24 +108,25 @@ def read_csv_rows(path: Path, required: Sequence[str], delimiter: str = ",") -> 
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)  # csv line rules, not str.splitlines
     if reader.fieldnames is None:
         raise DataFormatError(str(path), "file is empty (no header)")
-    missing = [c for c in required if c not in reader.fieldnames]
+    header = [h.strip() for h in reader.fieldnames] if strip_header else list(reader.fieldnames)
+    reader.fieldnames = header
+    missing = [c for c in required if c not in header]
     if missing:
-        raise DataFormatError(str(path), f"missing column(s) {missing}; found {reader.fieldnames}",
-                              row=1, field=missing[0])
-    rows, last_line = [], reader.line_num  # the lines read before the last record began
+        raise DataFormatError(str(path), f"missing column(s) {missing}; found {header}", row=1, field=missing[0])
+    records, last_line = [], reader.line_num  # the lines read before the last record began
     try:
         while True:
             before = reader.line_num
             row = next(reader, None)
             if row is None:
                 break
-            rows.append(row)
+            records.append((reader.line_num, row))
             last_line = before
     except csv.Error as exc:  # e.g. a field longer than the csv module allows
         raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
-    if rows:
-        check_last_row(path, text, list(reader.fieldnames), last_line, reader.line_num, len(rows) + 1, delimiter)
-    return rows
+    if records:
+        check_last_row(path, text, header, last_line, reader.line_num, len(records) + 1, delimiter)
+    return header, records
 
 
 def check_last_row(path: Path, text: str, header: list[str], first: int, end: int, record: int,

@@ -581,3 +581,13 @@ def test_cli_fetch_list_and_check(osf, tmp_path, capsys):
     assert "== games2p2k" in out and "decisions replayed through the environment: 48" in out
     assert "replay and loader disagree" not in out
     assert LISTING_NAME == "LISTING.osf.tsv"
+
+
+def test_a_file_cut_inside_its_last_row_is_refused_with_file_row_and_field(tmp_path):
+    text = csv_text(good_rows())
+    cut = text[: text.rstrip("\n").rfind(",", 0, len(text) - 12)]  # stop inside the last row, no line end
+    folder = tmp_path / "games2p2k"
+    folder.mkdir()
+    (folder / "games2p2k_main.csv").write_text(cut)
+    with pytest.raises(DataFormatError, match=r"games2p2k_main\.csv, row \d+, field '\w+': the file ends inside"):
+        load(folder)

@@ -557,13 +557,17 @@ def check_g2(folder: Path, files: dict[str, bytes]) -> None:
     header = header_of(data, "utf-8-sig")
     header = None if header is None else [h.strip() for h in header]
     missing = [c for c in g2.REQUIRED_COLUMNS if header is not None and c not in header]
+    cut = cut_record(data, "utf-8-sig") if header is not None and not missing else None
     result, exc = load_quietly(lambda: get_family(g2.FAMILY).load(folder))
     if exc is not None:
-        assert header is None or missing, f"DataFormatError on a structurally sound file: {exc}"
+        assert header is None or missing or cut is not None, f"DataFormatError on a structurally sound file: {exc}"
         check_error(exc, [folder], missing)
         assert csv_path.name in str(exc) or not data.strip(), f"error does not name the csv: {exc}"
+        if cut is not None:
+            check_cut(exc, csv_path, cut)
         return
     assert not (header is None or missing), "a broken file loaded without a DataFormatError"
+    assert cut is None, f"row {cut}, where the file ends, was read as a decision"
     trajectories, report = result
     lines = [line for _, line, _ in records(data, "utf-8-sig", strip_header=True)]
     kept: dict[int, int] = {}

@@ -34,13 +34,12 @@ from __future__ import annotations
 
 import ast
 import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from envs.one_shot.game import (HUMAN_LABELS, PRESENTATIONS, MatrixFormatError, bimatrix_from_row_form,
                                 human_view, labelled, normalise_role, parse_numbers)
-from envs.quality import DataFormatError, LoadIssue, LoadReport
+from envs.quality import DataFormatError, LoadIssue, LoadReport, read_csv_records
 from envs.records import HUMAN, Event, Trajectory
 from envs.stage_game import StageGame
 
@@ -88,31 +87,9 @@ def find_main_csv(folder: Path) -> tuple[Path, list[Path]]:
 
 
 def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """(header, [(line number, row)]); the header is line 1.  Unreadable files raise DataFormatError."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataFormatError(str(path), "file not found") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataFormatError(str(path), f"not UTF-8 text (byte {exc.start})", row=line) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        raise DataFormatError(str(path), "file is empty (no header)")
-    header = [h.strip() for h in reader.fieldnames]
-    reader.fieldnames = header
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise DataFormatError(str(path), f"missing column(s) {missing}; found {header}", row=1, field=missing[0])
-    rows = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:  # e.g. a field longer than the csv module allows
-        raise DataFormatError(str(path), f"unreadable CSV ({exc})", row=reader.line_num + 1) from None
-    return header, rows
+    """(header, [(line number, row)]); the header is line 1.  Unreadable files, and a file cut inside its last
+    row, raise DataFormatError (``envs.quality.read_csv_records``)."""
+    return read_csv_records(path, REQUIRED_COLUMNS, strip_header=True)
 
 
 def topology_name(text: str) -> str | None:
