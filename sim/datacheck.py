@@ -15,6 +15,7 @@ from envs.quality import DataQualityWarning
 from envs.registry import families as all_families
 from envs.replay import replay_all
 from sim import datasets
+from sim.verify import verify_dataset
 
 
 def check(name: str, data_dir: str | os.PathLike | None = None, examples: int = 3) -> str:
@@ -24,7 +25,11 @@ def check(name: str, data_dir: str | os.PathLike | None = None, examples: int = 
         known = sorted({f.dataset for f in all_families().values() if f.dataset})
         raise datasets.DatasetError(f"no game family reads a data set called {name!r}; known: {', '.join(known)}")
     folder = datasets.require(name, data_dir)
-    lines = [f"data set {name} in {folder}"]
+    record = verify_dataset(name, data_dir, allow_modified=True)  # report a modified copy, do not refuse it
+    lines = [f"data set {name} in {folder}",
+             f"  checksums: {record.state} ({len(record.files)} files"
+             + (f"; {len(record.problems)} differ from the source: " + ", ".join(c.rel for c in record.problems[:3])
+                if record.problems else "") + ")"]
     for fam in families:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)

@@ -73,3 +73,18 @@ def test_missing_data_says_what_to_do(tmp_path):
 def test_checksums_match_the_local_copy(akata_dir):
     for f in AKATA.files:
         assert datasets.sha256_of(Path(akata_dir) / f.name) == f.sha256
+
+
+def test_data_check_states_the_checksums(data_root, tmp_path):
+    import shutil
+
+    from sim.datacheck import check
+
+    assert "checksums: verified (5 files)" in check("akata2025_repeated_games", data_root)
+    copy = tmp_path / "akata2025_repeated_games"
+    shutil.copytree(data_root / "akata2025_repeated_games", copy)
+    (copy / "repgames.csv").chmod(0o644)
+    with open(copy / "repgames.csv", "a", encoding="utf-8") as fh:
+        fh.write("999,PD,1,8,Base,LLM,0\n")
+    report = check("akata2025_repeated_games", tmp_path)
+    assert "checksums: modified (5 files; 1 differ from the source: repgames.csv)" in report
