@@ -123,17 +123,25 @@ def test_ray_flags_without_the_ray_backend_are_refused(tmp_path, capsys):
 
 
 CELL_RATE = '''
+    import time
+
     from envs.registry import get_family
     from predictors.baselines import PopulationRate
 
 
     class CellRate(PopulationRate):
-        """The population rate pooled over the family's own cell: needs the family known where it runs."""
+        """The population rate pooled over the family's own cell: needs the family known where it runs.
+        A shard takes a moment (as a real model's would), so the worker killed after its first shard still
+        has shards to do: otherwise it could finish them all before the kill lands, and nothing restarts."""
 
         name = "cell-rate"
 
         def _key(self, dp):
             return (dp.family, *get_family(dp.family).cell(dp))
+
+        def predict(self, batch):
+            time.sleep(0.2)
+            return super().predict(batch)
 '''
 STAG_YAML = Path(__file__).resolve().parents[1] / "examples" / "gamereplay_example" / "gamereplay_example" / "stag_hunt.yaml"
 
