@@ -65,6 +65,7 @@ from envs.records import DecisionPoint
 from predictors.base import Prediction, Predictor
 from predictors.feature_logit import fold_of
 from predictors.nash import stage_game
+from predictors.precision import default_lambda_max
 from predictors.qre import QREPredictor, game_key
 
 _FLOOR = 1e-300  # probabilities below this count as this in the log-likelihood
@@ -256,8 +257,7 @@ class _Hierarchy(Predictor):
     def _lambda_max(self, rows: list[np.ndarray]) -> float:
         if self.lambda_max is not None:
             return self.lambda_max
-        spread = float(np.median([np.ptp(r) for r in rows]))
-        return 50.0 / spread if spread > 0 else 50.0
+        return default_lambda_max(rows)
 
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
         out, mixes = [], {}  # (family, fold, game) -> the human's mix: many decisions share a game

@@ -76,6 +76,7 @@ from envs.records import DecisionPoint
 from predictors.base import Prediction, Predictor
 from predictors.feature_logit import fold_of
 from predictors.nash import stage_game
+from predictors.precision import default_lambda_max
 
 GameKey = tuple[tuple[tuple[float, ...], ...], tuple[tuple[float, ...], ...]]
 
@@ -252,8 +253,7 @@ class QREPredictor(Predictor):
     def _lambda_max(self, keys: list[GameKey]) -> float:
         if self.lambda_max is not None:
             return self.lambda_max
-        spread = float(np.median([np.ptp(np.array(k[0])) for k in keys]))
-        return 50.0 / spread if spread > 0 else 50.0
+        return default_lambda_max(k[0] for k in keys)
 
     def fit(self, decisions: Sequence[DecisionPoint]) -> None:
         self.lambdas, self.at_bound = {}, {}

@@ -37,6 +37,7 @@ from predictors.base import Prediction, Predictor
 from predictors.feature_logit import fold_of
 from predictors.learning.data import Encoded, encode, game_of
 from predictors.learning.ewa import Histories, ewa_path, log_choice_probs, self_tuning_path
+from predictors.precision import default_lambda_max
 
 LAMBDA_MIN = 1e-3
 _UNIT = {"phi": (0.0, 1.0), "delta": (0.0, 1.0), "kappa": (0.0, 1.0)}
@@ -100,8 +101,7 @@ class EWAPredictor(Predictor):
     def _lambda_max(self, encs: list[Encoded]) -> float:
         if self.lambda_max is not None:
             return self.lambda_max
-        spread = float(np.median([np.ptp(e.game.row) for e in encs]))
-        return 50.0 / spread if spread > 0 else 50.0
+        return default_lambda_max(e.game.row for e in encs)
 
     def fit(self, decisions: Sequence[DecisionPoint]) -> None:
         start = time.perf_counter()
