@@ -27,11 +27,15 @@ def ci_cell(value: float, low: float, high: float) -> str:
     return f"{value:.3f} " + (f"[{low:.2f}, {high:.2f}]" if np.isfinite(low) and np.isfinite(high) else "[n/a]")
 
 
+NOT_SCORED = "-"  # a round the predictor did not score (a one-shot model in rounds 2+: ``Predictor.applies_to``)
+
+
 def ci_pivot(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Rounds × predictors of a ``metrics_table``, each cell the metric with its interval (``ci_cell``)."""
-    value, low, high = (round_pivot(table, c) for c in (metric, f"{metric}_ci_low", f"{metric}_ci_high"))
-    cells = [[ci_cell(*v) for v in zip(*row)] for row in zip(value.to_numpy(float), low.to_numpy(float),
-                                                              high.to_numpy(float))]
+    """Rounds × predictors of a ``metrics_table``, each cell the metric with its interval (``ci_cell``), or
+    ``NOT_SCORED`` where the predictor has no decision in that round."""
+    value, low, high, n = (round_pivot(table, c) for c in (metric, f"{metric}_ci_low", f"{metric}_ci_high", "n"))
+    cells = [[ci_cell(*v[:3]) if v[3] > 0 else NOT_SCORED for v in zip(*row)]
+             for row in zip(value.to_numpy(float), low.to_numpy(float), high.to_numpy(float), n.to_numpy(float))]
     return pd.DataFrame(cells, index=value.index, columns=value.columns)
 
 
@@ -46,8 +50,11 @@ def _correlation_blocks(family: str, pooled: pd.DataFrame, ci: str) -> list[str]
     if same:
         return [_block(f"{family}: pearson_r by round (one game per round: equal to r_within) {ci}",
                        ci_pivot(pooled, "pearson_r"))]
-    total = round_pivot(pooled, "r_within_cells") + round_pivot(pooled, "r_within_skipped")
-    cells = (round_pivot(pooled, "r_within_cells").astype(int).astype(str) + "/" + total.astype(int).astype(str))
+    with_r = round_pivot(pooled, "r_within_cells")
+    total = with_r + round_pivot(pooled, "r_within_skipped")
+    cells = pd.DataFrame([[f"{int(a)}/{int(b)}" if np.isfinite(b) else NOT_SCORED for a, b in zip(*row)]
+                          for row in zip(with_r.to_numpy(float), total.to_numpy(float))],
+                         index=with_r.index, columns=with_r.columns)
     t = pd.concat([ci_pivot(pooled, "r_within"), cells.loc[["all"]].rename(index={"all": "cells with r"})])
     return [
         _block(f"{family}: r_within by round: mean r within each (game, round) cell, weighted by decisions; "
@@ -73,7 +80,8 @@ def format_tables(predictions: pd.DataFrame, n_boot: int = N_BOOT, seed: int = 0
         return "(no predictions)"
     label = f"[{ci:.0%} CI]"
     parts = [f"[lo, hi]: {ci:.0%} interval, {n_boot} resamples of participants. n/a: no r (the prediction is "
-             "constant where r is taken, or people all chose alike)."]
+             f"constant where r is taken, or people all chose alike). {NOT_SCORED}: not scored (the predictor is not "
+             "a model of those decisions, e.g. a one-shot model in rounds 2+)."]
     for family, sub in predictions.groupby("family", sort=True):
         pooled = metrics_table(sub, by=(), n_boot=n_boot, seed=seed, ci=ci)  # rounds pooled over games, once
         parts += _correlation_blocks(family, pooled, label)

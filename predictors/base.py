@@ -27,12 +27,27 @@ class Prediction:
             raise ValueError(f"{self.decision_id}: probabilities sum to {total}, not 1")
 
 
+#: the kinds of model the report tells apart (``Predictor.category``), in the order it lists them
+CATEGORIES = ("baseline", "descriptive", "equilibrium", "bounded rationality", "learning", "language model", "other")
+
+
 class Predictor:
     """Base class; subclasses implement ``predict`` (and ``fit`` if they learn)."""
 
     name: str = "predictor"
     #: preferred number of decision points per ``predict`` call
     batch_size: int = 1024
+    #: the kind of model, one of ``CATEGORIES`` — how the report's "equilibrium vs learning vs LLMs" panel
+    #: groups and colours predictors (a plugin's predictor may set it; unset, it is "other")
+    category: str = "other"
+
+    def applies_to(self, dp: DecisionPoint) -> bool:
+        """Whether this predictor is a model of ``dp`` at all (default: of every decision).
+
+        A model of one-shot play (cognitive hierarchy) is not a model of round 7 of a repeated game; it says
+        so here rather than failing, and the runner and ``predict_table`` give it only the decisions it
+        applies to.  Comparisons between predictors are then made on the decisions both scored."""
+        return True
 
     def fit(self, decisions: Sequence[DecisionPoint]) -> None:
         """Learn from the run's decisions (default: nothing to learn)."""
@@ -45,4 +60,9 @@ class Predictor:
 
     def describe(self) -> dict[str, Any]:
         """Plain settings for the run manifest."""
-        return {"name": self.name, "class": type(self).__name__}
+        return {"name": self.name, "class": type(self).__name__, "category": self.category}
+
+
+def applicable(predictor: Predictor, decisions: Sequence[DecisionPoint]) -> list[DecisionPoint]:
+    """The decisions ``predictor`` is a model of (``Predictor.applies_to``), in their order."""
+    return [dp for dp in decisions if predictor.applies_to(dp)]

@@ -32,6 +32,7 @@ from predictors.base import Prediction, Predictor
 
 class Uniform(Predictor):
     name = "uniform"
+    category = "baseline"
 
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
         return [Prediction(dp.decision_id, {a: 1 / len(dp.legal_actions) for a in dp.legal_actions})
@@ -42,6 +43,7 @@ class PopulationRate(Predictor):
     """Leave-one-participant-out choice rate per family and cell (``Family.cell``: by default game and round)."""
 
     name = "population-rate"
+    category = "descriptive"
 
     def __init__(self, alpha: float = 1.0, name: str | None = None):
         self.alpha = alpha
@@ -81,6 +83,7 @@ class Reciprocity(Predictor):
     """Noisy tit-for-tat with its tremble fitted on other participants."""
 
     name = "reciprocity"
+    category = "descriptive"
 
     def __init__(self, alpha: float = 1.0, name: str | None = None):
         self.alpha = alpha

@@ -73,6 +73,7 @@ class FeatureLogit(Predictor):
     """Grouped cross-fitted logistic regression on the family's decision features."""
 
     name = "feature-logit"
+    category = "descriptive"
 
     def __init__(self, folds: int = 10, l2: float = 1.0, name: str | None = None):
         if folds < 2:

@@ -43,13 +43,13 @@ best end point.  λ's upper bound is by default 50 / the family's median spread 
 payoffs (as in ``qre``: 5 for payoffs in 0..10).  Fitted values per fold are in ``describe()`` and
 in each prediction's diagnostics.
 
-Repeated games: these are models of one-shot play.  ``rounds: first`` accepts round 1 only:
-``validate`` and ``fit`` refuse any later round with a one-line error (restrict the data to round 1,
-or set ``rounds: all``).  The default, ``rounds: all``, applies the stage-game model to every round
-alike and fits it on every round, as ``qre`` does: a benchmark that ignores history and reciprocity,
-not a model of repeated play.  (The default is ``all`` because a run config has no setting that keeps
-only round 1 of a repeated family, and every registered type must score some family with default
-settings; for the one-shot models' own test, score round 1 with ``rounds: first``.)
+Repeated games: these are models of one-shot play, so by default (``rounds: first``) they apply to
+round 1 only (``applies_to``): a run scores them on the round-1 decisions of a repeated family (every
+decision of a one-shot family) and fits them on those; ranked against other predictors, they are compared
+on those decisions (``analysis.likelihood.paired_nll``, the report's round-1 column).  Given a later round
+directly (``fit``/``validate`` from Python), they refuse it with a one-line error.  ``rounds: all``
+applies the stage-game model to every round alike and fits it on every round, as ``qre`` does: a
+benchmark that ignores history and reciprocity, not a model of repeated play.
 """
 
 from __future__ import annotations
@@ -130,6 +130,7 @@ def population_mix(row: Any, col: Any, lam: float, weights: np.ndarray, beliefs:
 class _Hierarchy(Predictor):
     """Shared machinery: games, counts, cross-fitted bounded maximum likelihood, predictions."""
 
+    category = "bounded rationality"
     #: names of the fitted parameters, in the optimiser's order
     params: tuple[str, ...] = ()
 
@@ -175,8 +176,12 @@ class _Hierarchy(Predictor):
             raise ValueError(f"{self.name} needs a matrix stage game: {exc}") from None
         return game.row, game.transposed().row.T, list(game.actions)
 
+    def applies_to(self, dp: DecisionPoint) -> bool:
+        """Round 1 only under ``rounds: first`` (the default): these are models of one-shot play."""
+        return self.rounds == "all" or dp.round == 1
+
     def _check_round(self, dp: DecisionPoint) -> None:
-        if self.rounds == "first" and dp.round != 1:
+        if not self.applies_to(dp):
             raise ValueError(f"{self.name} models one-shot play and got round {dp.round} ({dp.decision_id}): "
                              "restrict the data to round 1 or set `rounds: all` to apply the stage-game model "
                              "to every round")
@@ -293,11 +298,11 @@ class CognitiveHierarchy(_Hierarchy):
     params = ("tau", "lambda")
 
     def __init__(self, folds: int = 10, max_level: int = 10, tau_max: float = 5.0, lambda_max: float | None = None,
-                 starts: int = 3, rounds: str = "all", name: str | None = None):
+                 starts: int = 3, rounds: str = "first", name: str | None = None):
         """``max_level``: K, the highest level (Poisson truncated there and renormalised); ``tau_max``:
         τ's upper bound; ``lambda_max``: λ's (default 50 / median payoff spread); ``starts``: L-BFGS-B runs
-        per fold from the best grid points; ``rounds``: ``all`` (the stage-game model in every round) or
-        ``first`` (refuse later rounds)."""
+        per fold from the best grid points; ``rounds``: ``first`` (round 1 only, the default) or ``all``
+        (the stage-game model in every round)."""
         if not tau_max > 0:
             raise ValueError(f"cognitive-hierarchy: tau_max must be positive, got {tau_max}")
         self.tau_max = float(tau_max)
@@ -325,9 +330,10 @@ class LevelK(_Hierarchy):
     name = "level-k"
 
     def __init__(self, folds: int = 10, max_level: int = 3, lambda_max: float | None = None, starts: int = 3,
-                 rounds: str = "all", name: str | None = None):
+                 rounds: str = "first", name: str | None = None):
         """``max_level``: K, the highest level (shares of levels 0..K fitted); ``lambda_max``: λ's upper bound
-        (default 50 / median payoff spread); ``starts``: L-BFGS-B runs per fold; ``rounds``: ``all`` or ``first``."""
+        (default 50 / median payoff spread); ``starts``: L-BFGS-B runs per fold; ``rounds``: ``first`` (round 1
+        only, the default) or ``all``."""
         super().__init__(folds, max_level, lambda_max, starts, rounds, name)
         self.params = ("lambda",) + tuple(f"logit_level_{k}" for k in range(1, self.max_level + 1))
 

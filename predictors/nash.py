@@ -52,6 +52,8 @@ def stage_game(dp: DecisionPoint) -> StageGame:
 class NashPredictor(Predictor):
     """P(action) = the human's stage-game equilibrium strategy."""
 
+    category = "equilibrium"
+
     def __init__(self, selection: str = "mixed", name: str | None = None):
         if selection not in SELECTIONS:
             raise ValueError(f"unknown equilibrium selection {selection!r}; choose from {SELECTIONS}")

@@ -25,6 +25,8 @@ from predictors.base import Prediction, Predictor
 class NormativePredictor(Predictor):
     """P(action) = the family's normative rule, mixed with ``epsilon`` of uniform noise."""
 
+    category = "equilibrium"
+
     def __init__(self, variant: str | dict[str, str] | None = None, epsilon: float = 0.0, name: str | None = None):
         if not 0.0 <= epsilon <= 1.0:
             raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")

@@ -196,6 +196,7 @@ class QREPredictor(Predictor):
     """P(action) = the human's logit-QRE mix of the stage game, λ fitted per family on other folds."""
 
     name = "qre"
+    category = "equilibrium"
 
     def __init__(self, folds: int = 10, lambda_max: float | None = None, grid_size: int = 48,
                  name: str | None = None):

@@ -19,7 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from envs.records import DecisionPoint
-from predictors.base import Prediction, Predictor
+from predictors.base import Prediction, Predictor, applicable
 
 COLUMNS = ["decision_id", "predictor", "family", "game", "participant_id", "round", "human_action",
            "affirmative", "human_affirmative", "human_rate", "is_rate", "p_affirmative", "p_human", "p_top", "predicted_action", "n_tied",
@@ -66,8 +66,10 @@ def upgrade(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def predict_table(predictor: Predictor, decisions: Sequence[DecisionPoint], fit: bool = True) -> pd.DataFrame:
-    """The predictions table of ``predictor`` on ``decisions``: fitted on them first if ``fit`` (learners
-    predict each person only from others'), then scored ``predictor.batch_size`` decisions per call."""
+    """The predictions table of ``predictor`` on the ``decisions`` it applies to (``Predictor.applies_to``;
+    a one-shot model leaves out later rounds): fitted on them first if ``fit`` (learners predict each person
+    only from others'), then scored ``predictor.batch_size`` decisions per call."""
+    decisions = applicable(predictor, decisions)
     if fit:
         predictor.fit(decisions)
     out: list[Prediction] = []

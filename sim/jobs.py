@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from envs.records import DecisionPoint
-from predictors.base import Predictor
+from predictors.base import Predictor, applicable
 from predictors.registry import build
 from predictors.table import predict_table
 from sim.plugins import PluginSetup, activate
@@ -37,9 +37,10 @@ def build_predictor(spec: Mapping[str, Any], progress: bool = True, setup: Plugi
 
 
 def scored_by(pred: Predictor, decisions: Sequence[DecisionPoint]) -> list[DecisionPoint]:
-    """The decisions a predictor scores: all of them, or those of the families its spec names."""
+    """The decisions a predictor scores: those of the families its spec names (all, without ``families:``) that
+    it is a model of (``Predictor.applies_to``: a one-shot model, round 1 only)."""
     only = getattr(pred, "families", None)
-    return list(decisions) if not only else [dp for dp in decisions if dp.family in only]
+    return applicable(pred, decisions if not only else [dp for dp in decisions if dp.family in only])
 
 
 @dataclass

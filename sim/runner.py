@@ -208,7 +208,11 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     write_decisions(decisions, out / "decisions.jsonl")
     log(f"{len(decisions)} decisions from {n_games} games to score with {len(predictors)} predictors")
     for pred in predictors:  # e.g. a prompt template naming a part this family lacks: fail before loading
-        pred.validate(scored_by(pred, decisions))
+        mine = scored_by(pred, decisions)
+        pred.validate(mine)
+        if len(mine) < len(decisions):
+            log(f"{pred.name}: scores {len(mine)} of the {len(decisions)} decisions (its `families:`, or the "
+                f"decisions it is a model of: {type(pred).__name__}.applies_to)")
     timings = {"load_and_replay_s": time.perf_counter() - t0}
 
     store = RunStore(out)

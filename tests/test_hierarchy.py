@@ -18,6 +18,7 @@ from predictors.feature_logit import fold_of
 from predictors.hierarchy import (CognitiveHierarchy, LevelK, ch_beliefs, level_strategies, lk_beliefs,
                                   poisson_weights, population_mix)
 from predictors.registry import allowed_keys, build
+from predictors.table import predict_table
 from tests.test_games2p2k import csv_text, good_rows
 
 PD, BOS = GAMES["PD"], GAMES["BoS"]  # actions (J, F); in the PD F (defect) is dominant
@@ -186,15 +187,19 @@ def test_an_aggregate_row_counts_as_n_people_choices_like_qre():
 
 # --- rounds, settings, registry --------------------------------------------------------------------
 
-def test_later_rounds_are_refused_with_rounds_first():
+def test_one_shot_models_apply_to_round_one_and_refuse_later_rounds_given_directly():
     data = [decision("a", "PD", "F"), decision("b", "PD", "F", rnd=2), decision("c", "BoS", "J", rnd=2)]
     with pytest.raises(ValueError, match="round 2.*restrict the data to round 1 or set `rounds: all`"):
         CognitiveHierarchy(folds=2, rounds="first").validate(data)
     with pytest.raises(ValueError, match="round 2"):
         LevelK(folds=2, rounds="first").fit(data)
     CognitiveHierarchy(folds=2, rounds="first").validate(data[:1])
-    # the default applies the stage-game model to every round (as qre does): round 2 predicted like round 1
-    model = CognitiveHierarchy(folds=2)
+    # rounds: first (the default) applies to round 1 only; predict_table and the runner leave later rounds out
+    assert [CognitiveHierarchy(folds=2).applies_to(dp) for dp in data] == [True, False, False]
+    mixed = people(6) + [replace(dp, round=2, decision_id=dp.decision_id + "/2") for dp in people(6)]
+    assert set(predict_table(LevelK(folds=2), mixed)["decision_id"]) == {dp.decision_id for dp in people(6)}
+    # rounds: all applies the stage-game model to every round (as qre does): round 2 predicted like round 1
+    model = CognitiveHierarchy(folds=2, rounds="all")
     model.validate(data)
     model.fit(data)
     again = [replace(dp, round=1, decision_id=dp.decision_id + "'") for dp in data]

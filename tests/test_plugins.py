@@ -32,7 +32,7 @@ import yaml
 from envs.family import NotProvided
 from envs.quality import DataQualityWarning
 from predictors import registry
-from predictors.base import Predictor
+from predictors.base import CATEGORIES, Predictor, applicable
 from predictors.registry import (PredictorTypeError, allowed_keys, build, predictor_types, register_predictor,
                                  required_keys)
 from sim import plugins
@@ -227,7 +227,7 @@ def test_plugin_and_new_key_mistakes_fail_in_one_line(tmp_path, extra, message):
     _write(tmp_path / "plugins" / "broken_mod.py", "x = 1 / 0\n")
     _write(tmp_path / "bad_family.yaml", "name: bad_family\ndescriptin: misspelt\n")
     _write(tmp_path / "plugins" / "required_mod.py", """
-        from predictors.base import Predictor
+        from predictors.base import CATEGORIES, Predictor, applicable
         class NeedsK(Predictor):
             def __init__(self, k: int):
                 self.k = k
@@ -287,7 +287,7 @@ def test_list_shows_families_with_counts_and_predictor_keys_plugins_included(tmp
     from sim.cli import main
 
     _write(tmp_path / "listed_mod.py", """
-        from predictors.base import Predictor
+        from predictors.base import CATEGORIES, Predictor, applicable
         from predictors.registry import register_predictor
 
         @register_predictor("listed-by-plugin")
@@ -450,8 +450,13 @@ def samples(data_root):
 
 def _check_contract(pred: Predictor, samples: dict[str, list], per_family: int = 10) -> list[str]:
     """Score ``per_family`` decisions of each family the predictor accepts; returns the families scored."""
+    assert pred.category in CATEGORIES, (type(pred).__name__, pred.category)
+    assert pred.describe()["category"] == pred.category
     scored = []
     for family, decisions in samples.items():
+        decisions = applicable(pred, decisions)
+        if not decisions:
+            continue  # a model of other decisions (a one-shot model and a family without a round 1)
         try:
             pred.validate(decisions)
         except (NotProvided, ValueError):

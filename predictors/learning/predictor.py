@@ -47,6 +47,7 @@ class EWAPredictor(Predictor):
     """Experience-weighted attraction learning, parameters cross-fitted per family by participant."""
 
     name = "ewa"
+    category = "learning"
     params: tuple[str, ...] = ("phi", "delta", "kappa", "lam")
     preset: Mapping[str, float] = {}
 
