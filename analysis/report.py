@@ -2,7 +2,9 @@
 
 Reads what a run left — ``predictions.parquet``, ``decisions.jsonl`` and the
 ``config.yaml`` manifest (model pairs, analysis thresholds) — and puts the
-study's comparisons side by side: metrics per family, base-vs-aligned pairs
+study's comparisons side by side: metrics per family, equilibrium vs learning vs LLMs
+(held-out NLL per participant by kind of model, round 1 vs later rounds, round by round;
+``analysis.model_comparison``), base-vs-aligned pairs
 (scatter, win counts with p-values, the filter sensitivity grid, round 1 vs later
 rounds), normative bias, r by round and calibration.  Nothing is recomputed from
 models; every number comes from the predictions table, so a report can be rebuilt
@@ -56,6 +58,9 @@ class ReportData:
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     ceiling: pd.DataFrame = field(default_factory=pd.DataFrame)
     round_r: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: held-out NLL by family × phase × predictor, and by round (``analysis.model_comparison``)
+    models: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     #: why a section has no panels (section name -> one line), e.g. pairs without ``pairs:`` in the config
@@ -106,7 +111,7 @@ def _pair_specs(manifest: dict[str, Any], present: set[str], data: ReportData) -
 
 def analyse(run_dir: str | Path) -> ReportData:
     """Compute every table the report shows."""
-    from analysis import calibration, ceiling, normative_bias, pairs as pairs_mod
+    from analysis import calibration, ceiling, model_comparison, normative_bias, pairs as pairs_mod
 
     predictions, decisions, manifest = load_run(run_dir)
     settings = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0,
@@ -119,6 +124,9 @@ def analyse(run_dir: str | Path) -> ReportData:
         r_table(predictions, ("family", "predictor"), n_boot, seed), on=["family", "predictor"], how="left")
     data = ReportData(Path(run_dir), manifest, headline[HEADLINE].reset_index(drop=True), by_round, settings=settings)
     data.round_r = r_table(predictions, ("family", "predictor", "round"), small_boot, seed)
+    kinds = model_comparison.categories(manifest)
+    data.models = model_comparison.comparison(predictions, decisions, kinds, n_boot, seed)
+    data.model_rounds = model_comparison.round_nll(predictions, decisions, kinds, small_boot, seed)
     present = set(predictions["predictor"])
     pair_specs = _pair_specs(manifest, present, data)
     if pair_specs:
@@ -219,6 +227,13 @@ def _md_table(df: pd.DataFrame) -> str:
 FIGURES = [
     ("fig-r", "Pearson r of each predictor with people and its 95% participant-bootstrap interval",
      lambda d: figs.r_forest(d.headline)),
+    ("fig-models", "Held-out negative log-likelihood per choice of every predictor, averaged over participants, with "
+                   "95% participant-bootstrap intervals; colour: kind of model; round 1 (no history yet), rounds 2+ "
+                   "and all rounds",
+     lambda d: figs.nll_forest(d.models)),
+    ("fig-model-rounds", "NLL per choice round by round (95% participant-bootstrap bands): where each kind of model "
+                         "describes people and where it fails",
+     lambda d: figs.nll_by_round(d.model_rounds)),
     ("fig-pairs", "Base vs aligned r, one point per pair (below the diagonal: the base model describes people "
                   "better); the segment across each point is the 95% interval of the difference",
      lambda d: figs.pair_scatter(d.pairs)),
@@ -261,6 +276,19 @@ def _pairs_html(data: ReportData) -> str:
             + _figure("fig-sensitivity", data))
 
 
+def _models_html(data: ReportData) -> str:
+    from analysis.model_comparison import display
+
+    intro = ("<p>Held-out negative log-likelihood per choice (lower is better): for each participant, the mean of "
+             "−log q(what they did) over their decisions, q = 0.99 p + 0.01/k (a trembling hand, so a pure "
+             "prediction stays finite), averaged over participants; every fitted model was fitted on other "
+             "participants only. A model that scores only some decisions (cognitive hierarchy and level-k model "
+             "one-shot play: round 1) is compared where it scored; its other cells read –. Uniform chance is "
+             "log 2 = 0.693 on two actions.</p>")
+    return intro + _table_html(display(data.models), "model comparison") + _figure("fig-models", data) \
+        + _figure("fig-model-rounds", data)
+
+
 def _normative_html(data: ReportData) -> str:
     if "normative" in data.missing:
         return _missing(data, "normative")
@@ -293,6 +321,7 @@ def render_html(data: ReportData) -> str:
     sections = [
         ("Metrics per family", _table_html(headline_display(data), "metrics") + _figure("fig-r", data)
          + ("<h3>Noise ceiling of the human rates</h3>" + _table_html(data.ceiling) if not data.ceiling.empty else "")),
+        ("Equilibrium vs learning vs LLMs", _models_html(data)),
         ("Base vs aligned pairs", _pairs_html(data)),
         ("Normative bias", _normative_html(data)),
         ("Round by round", _figure("fig-rounds", data)),
@@ -312,6 +341,9 @@ def render_markdown(data: ReportData) -> str:
     out = [f"# gamereplay report — {data.config.get('name', data.run_dir.name)}", ""]
     out += [f"> {n}" for n in data.notes] + [""]
     out += ["## Metrics per family", "", _md_table(headline_display(data))]
+    from analysis.model_comparison import display
+
+    out += ["## Equilibrium vs learning vs LLMs (held-out NLL per choice, 95% CI)", "", _md_table(display(data.models))]
     if not data.ceiling.empty:
         out += ["## Noise ceiling", "", _md_table(data.ceiling)]
     if "pairs" in data.missing:
@@ -332,6 +364,6 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> tupl
     html_path.write_text(render_html(data), encoding="utf-8")
     md_path.write_text(render_markdown(data), encoding="utf-8")
     (out / "report_tables.json").write_text(json.dumps(
-        {k: getattr(data, k).to_dict(orient="records") for k in ("headline", "pairs", "wins", "bias")},
+        {k: getattr(data, k).to_dict(orient="records") for k in ("headline", "models", "pairs", "wins", "bias")},
         default=str, indent=1))
     return html_path, md_path

@@ -322,3 +322,96 @@ def calibration_curves(rel: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
     _legend(fig, axes)
     return fig
+
+
+#: one colour per kind of model (``predictors.base.CATEGORIES``), the same in every figure that groups by kind
+CATEGORY_COLOURS = {"baseline": "0.45", "descriptive": "tab:green", "equilibrium": "tab:blue",
+                    "bounded rationality": "tab:purple", "learning": "tab:orange", "language model": "tab:red",
+                    "other": "tab:brown"}
+_STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ("-", "v"), ("--", "P")]
+
+
+def _category_legend(fig: Figure, present: Iterable[str]) -> None:
+    from matplotlib.lines import Line2D
+
+    from analysis.model_comparison import category_order
+
+    kinds = sorted(set(present), key=category_order)
+    handles = [Line2D([], [], color=CATEGORY_COLOURS.get(k, "tab:brown"), marker="o", ls="", label=k) for k in kinds]
+    fig.legend(handles=handles, loc="outside lower center", fontsize=8, ncols=len(kinds) or 1)
+
+
+def nll_forest(table: pd.DataFrame) -> Figure:
+    """Held-out NLL per choice of every predictor with its 95 % participant-bootstrap interval, one row of
+    panels per family and one panel per phase (round 1, rounds 2+, all rounds), coloured by kind of model,
+    best at the top.  ``table``: :func:`analysis.model_comparison.comparison`; a predictor that did not score
+    all of a phase's decisions (a one-shot model in rounds 2+) is left out of that panel and named under it."""
+    from analysis.model_comparison import PHASES
+
+    if table.empty:
+        raise NothingToShow("no predictions in this run")
+    fams = sorted(table["family"].unique())
+    phases = [p for p in PHASES if p in set(table["phase"])]
+    n_pred = table.groupby(["family", "phase"])["predictor"].nunique().max()
+    fig, axes = _grid(len(fams) * len(phases), width=4.0, height=max(2.6, 0.28 * n_pred + 1.3), cols=len(phases))
+    for i, fam in enumerate(fams):
+        for j, phase in enumerate(phases):
+            ax = axes[i * len(phases) + j]
+            sub = table[(table["family"] == fam) & (table["phase"] == phase)]
+            ax.set_title(f"{fam}: {phase}", fontsize=10)
+            if sub.empty:
+                _say(ax, f"no decisions in {phase}")
+                continue
+            full = sub[sub["coverage"] >= 1 - 1e-9].sort_values("nll_mean", ascending=False).reset_index(drop=True)
+            part = sorted(set(sub["predictor"]) - set(full["predictor"]))
+            y = np.arange(len(full))
+            for k, row in full.iterrows():
+                c = CATEGORY_COLOURS.get(row["category"], "tab:brown")
+                ax.errorbar([row["nll_mean"]], [k], xerr=_err([row["nll_mean"]], [row["nll_ci_low"]],
+                                                              [row["nll_ci_high"]]), fmt="o", ms=4, color=c,
+                            ecolor=c, capsize=2)
+            ax.set_yticks(y, full["predictor"], fontsize=7)
+            ax.set_ylim(-0.7, max(len(full), 1) - 0.3)
+            if part:
+                _aside(ax, 0.02, 0.02, textwrap.fill(f"scored only part of {phase}: {', '.join(part)}", 60),
+                       transform=ax.transAxes)
+            ax.set_xlabel("NLL per choice (95 % CI; lower is better)", fontsize=8)
+            ax.grid(alpha=0.3, axis="x")
+    _category_legend(fig, table["category"])
+    return fig
+
+
+def nll_by_round(rounds: pd.DataFrame) -> Figure:
+    """Held-out NLL per choice round by round for each predictor, with 95 % participant-bootstrap bands, one
+    panel per family with more than one round; colour = kind of model, line style = predictor within its kind.
+    ``rounds``: :func:`analysis.model_comparison.round_nll`.  A model of round 1 alone is a single point."""
+    from analysis.model_comparison import category_order
+
+    if rounds.empty:
+        raise NothingToShow("no family in this run has more than one round")
+    fams = sorted(rounds["family"].unique())
+    fig, axes = _grid(len(fams), width=6.0, height=4.2, cols=2)
+    for ax, fam in zip(axes, fams):
+        sub = rounds[rounds["family"] == fam]
+        seen: Counter = Counter()
+        order = sorted(sub.groupby("predictor")["category"].first().items(),
+                       key=lambda kv: (category_order(kv[1]), kv[0]))
+        for pred, kind in order:
+            g = sub[sub["predictor"] == pred].sort_values("round")
+            ls, marker = _STYLES[seen[kind] % len(_STYLES)]
+            seen[kind] += 1
+            x, v = g["round"].to_numpy(int), g["nll_mean"].to_numpy(float)
+            lo, hi = g["nll_ci_low"].to_numpy(float), g["nll_ci_high"].to_numpy(float)
+            c = CATEGORY_COLOURS.get(kind, "tab:brown")
+            ax.plot(x, v, ls=ls, marker=marker, ms=3, lw=1, color=c, label=f"{kind}: {pred}")
+            if len(x) > 1:
+                ax.fill_between(x, lo, hi, color=c, alpha=0.08, lw=0)
+            else:
+                ax.errorbar(x, v, yerr=_err(v, lo, hi), fmt="none", ecolor=c, capsize=3)
+        ax.set_title(fam, fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.set_xlabel("round")
+        ax.set_ylabel("NLL per choice (95 % CI band)")
+        ax.grid(alpha=0.3)
+    _legend(fig, axes, ncols=3)
+    return fig

@@ -138,7 +138,8 @@ def test_run_without_pairs_gets_a_report_of_what_it_has(run_without_pairs, tmp_p
     html_path, md_path = write_report(run_without_pairs, tmp_path)
     page, md = html_path.read_text(), md_path.read_text()
     figures = _figures_on_page(page)
-    assert {fid for fid, kind in figures.items() if kind == "img"} == {"fig-r", "fig-rounds", "fig-calibration"}
+    assert {fid for fid, kind in figures.items() if kind == "img"} == {"fig-r", "fig-models", "fig-model-rounds",
+                                                                       "fig-rounds", "fig-calibration"}
     assert "fig-pairs" not in figures and "fig-sensitivity" not in figures  # a line instead of empty panels
     for text in (page, md):
         assert "need `pairs:` in the run config" in text
@@ -288,7 +289,7 @@ def test_every_shipped_config_gets_a_report(config, data_root, tmp_path):
     html_path, md_path = write_report(run)
     page = html_path.read_text()
     figures = _figures_on_page(page)
-    assert figures["fig-r"] == "img" and {"fig-rounds", "fig-calibration"} <= set(figures)
+    assert figures["fig-r"] == figures["fig-models"] == "img" and {"fig-rounds", "fig-calibration"} <= set(figures)
     has_pairs = bool(yaml.safe_load(cheap.read_text()).get("pairs"))
     assert ("fig-pairs" in figures) == has_pairs
     assert has_pairs or "need `pairs:` in the run config" in page
