@@ -137,3 +137,46 @@ def display(table: pd.DataFrame) -> pd.DataFrame:
         rows.append((family, category_order(row["category"]), key, pred, row))
     rows.sort(key=lambda r: r[:4])
     return pd.DataFrame([r[-1] for r in rows]).reset_index(drop=True)
+
+
+FITTED_COLUMNS = ["family", "predictor", "parameter", "folds", "median", "min", "max", "at_upper_bound"]
+
+
+def fitted_parameters(manifest: Mapping[str, Any]) -> pd.DataFrame:
+    """Each fitted model's parameters across its cross-fitting folds (``FITTED_COLUMNS``), from a run's
+    ``config.yaml``: ``describe()``'s ``fitted`` ({family: {fold: {parameter: value}}}, learning models and
+    cognitive hierarchy / level-k) or ``fitted_lambda`` ({family: {fold: λ}}, qre).  Numbers only (level-k's
+    share vectors and the training likelihood are left out); ``at_upper_bound``: in how many folds the
+    optimiser ended at the parameter's upper bound, where the model reports it."""
+    described = ((manifest or {}).get("resolved") or {}).get("predictors") or []
+    rows = []
+    for d in described:
+        if not isinstance(d, dict):
+            continue
+        fitted = d.get("fitted") or {f: {k: {"lambda": v} for k, v in folds.items()}
+                                     for f, folds in (d.get("fitted_lambda") or {}).items()}
+        for family, folds in (fitted or {}).items():
+            values: dict[str, list[float]] = {}
+            bound: dict[str, int] = {}
+            for fit in (folds or {}).values():
+                for key, v in (fit or {}).items():
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and not key.startswith("train"):
+                        values.setdefault(key, []).append(float(v))
+                for key in (fit or {}).get("at_upper_bound") or []:
+                    bound[key] = bound.get(key, 0) + 1
+            reports_bound = any("at_upper_bound" in (fit or {}) for fit in (folds or {}).values())
+            for key, v in values.items():
+                rows.append({"family": family, "predictor": d["name"], "parameter": key, "folds": len(v),
+                             "median": float(np.median(v)), "min": min(v), "max": max(v),
+                             "at_upper_bound": bound.get(key, 0) if reports_bound else np.nan})
+    out = pd.DataFrame(rows, columns=FITTED_COLUMNS)
+    out["at_upper_bound"] = out["at_upper_bound"].astype("Int64")  # a count, or <NA> where not reported
+    return out
+
+
+def fitted_display(fitted: pd.DataFrame) -> pd.DataFrame:
+    """``fitted_parameters`` as the report shows it: "3 of 10" folds at the upper bound, "–" where not reported."""
+    out = fitted.copy()
+    out["at_upper_bound"] = ["–" if pd.isna(v) else f"{int(v)} of {int(n)}"
+                             for v, n in zip(out["at_upper_bound"], out["folds"])]
+    return out.rename(columns={"at_upper_bound": "folds at upper bound"})

@@ -61,6 +61,7 @@ class ReportData:
     #: held-out NLL by family × phase × predictor, and by round (``analysis.model_comparison``)
     models: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fitted: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     #: why a section has no panels (section name -> one line), e.g. pairs without ``pairs:`` in the config
@@ -127,6 +128,7 @@ def analyse(run_dir: str | Path) -> ReportData:
     kinds = model_comparison.categories(manifest)
     data.models = model_comparison.comparison(predictions, decisions, kinds, n_boot, seed)
     data.model_rounds = model_comparison.round_nll(predictions, decisions, kinds, small_boot, seed)
+    data.fitted = model_comparison.fitted_parameters(manifest)
     present = set(predictions["predictor"])
     pair_specs = _pair_specs(manifest, present, data)
     if pair_specs:
@@ -277,7 +279,7 @@ def _pairs_html(data: ReportData) -> str:
 
 
 def _models_html(data: ReportData) -> str:
-    from analysis.model_comparison import display
+    from analysis.model_comparison import display, fitted_display
 
     intro = ("<p>Held-out negative log-likelihood per choice (lower is better): for each participant, the mean of "
              "−log q(what they did) over their decisions, q = 0.99 p + 0.01/k (a trembling hand, so a pure "
@@ -285,8 +287,11 @@ def _models_html(data: ReportData) -> str:
              "participants only. A model that scores only some decisions (cognitive hierarchy and level-k model "
              "one-shot play: round 1) is compared where it scored; its other cells read –. Uniform chance is "
              "log 2 = 0.693 on two actions.</p>")
+    fitted = ("<h3>Fitted parameters across the cross-fitting folds</h3><p>Each fold's parameters were fitted on "
+              "the other folds' participants; a wide range means the data pin a parameter down poorly.</p>"
+              + _table_html(fitted_display(data.fitted), "fitted parameters")) if not data.fitted.empty else ""
     return intro + _table_html(display(data.models), "model comparison") + _figure("fig-models", data) \
-        + _figure("fig-model-rounds", data)
+        + _figure("fig-model-rounds", data) + fitted
 
 
 def _normative_html(data: ReportData) -> str:
@@ -341,9 +346,11 @@ def render_markdown(data: ReportData) -> str:
     out = [f"# gamereplay report — {data.config.get('name', data.run_dir.name)}", ""]
     out += [f"> {n}" for n in data.notes] + [""]
     out += ["## Metrics per family", "", _md_table(headline_display(data))]
-    from analysis.model_comparison import display
+    from analysis.model_comparison import display, fitted_display
 
     out += ["## Equilibrium vs learning vs LLMs (held-out NLL per choice, 95% CI)", "", _md_table(display(data.models))]
+    if not data.fitted.empty:
+        out += ["### Fitted parameters across the cross-fitting folds", "", _md_table(fitted_display(data.fitted))]
     if not data.ceiling.empty:
         out += ["## Noise ceiling", "", _md_table(data.ceiling)]
     if "pairs" in data.missing:

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from analysis import report_figures as figs
-from analysis.model_comparison import ALL, LATER, ROUND_1, categories, comparison, display, round_nll
+from analysis.model_comparison import (ALL, LATER, ROUND_1, categories, comparison, display, fitted_display,
+                                       fitted_parameters, round_nll)
 from analysis.report import analyse, render_html, render_markdown
 from envs.records import DecisionPoint, write_decisions
 from predictors.base import CATEGORIES, Prediction
@@ -117,6 +118,28 @@ def test_categories_come_from_the_run_and_old_runs_fall_back_to_the_class():
     assert categories({}) == {}
 
 
+def test_fitted_parameters_across_folds():
+    manifest = {"resolved": {"predictors": [
+        {"name": "ewa", "fitted": {"fam": {0: {"phi": 0.6, "lam": 0.1, "train_nll": 9.0},
+                                           1: {"phi": 0.8, "lam": 0.3, "train_nll": 8.0},
+                                           2: {"phi": 0.7, "lam": 0.2, "train_nll": 7.0}}}},
+        {"name": "ch", "fitted": {"fam": {0: {"tau": 5.0, "lambda": 0.0, "at_upper_bound": ["tau"]},
+                                          1: {"tau": 1.0, "lambda": 0.2, "at_upper_bound": []}}}},
+        {"name": "qre", "fitted_lambda": {"fam": {0: 0.5, 1: 1.5}}},
+        {"name": "level-k", "fitted": {"fam": {0: {"lambda": 1.0, "shares": [0.5, 0.5]}}}},
+        {"name": "uniform"}]}}
+    got = fitted_parameters(manifest).set_index(["predictor", "parameter"])
+    assert list(got.index) == [("ewa", "phi"), ("ewa", "lam"), ("ch", "tau"), ("ch", "lambda"), ("qre", "lambda"),
+                               ("level-k", "lambda")]  # no training likelihood, no share vectors
+    assert tuple(got.loc[("ewa", "phi"), ["folds", "median", "min", "max"]]) == pytest.approx((3, 0.7, 0.6, 0.8))
+    assert got.loc[("ch", "tau"), "at_upper_bound"] == 1 and got.loc[("ch", "lambda"), "at_upper_bound"] == 0
+    assert pd.isna(got.loc[("ewa", "phi"), "at_upper_bound"])  # the model does not report its bounds
+    assert tuple(got.loc[("qre", "lambda"), ["median", "min", "max"]]) == (1.0, 0.5, 1.5)
+    shown = fitted_display(fitted_parameters(manifest)).set_index(["predictor", "parameter"])
+    assert shown.loc[("ch", "tau"), "folds at upper bound"] == "1 of 2"
+    assert shown.loc[("ewa", "phi"), "folds at upper bound"] == "–"
+
+
 @pytest.mark.slow
 def test_the_behavioural_models_config_gets_the_panel(data_root, tmp_path):
     """The shipped config without its two LLMs, on 30 real people: every kind of model in the table and the
@@ -141,3 +164,5 @@ def test_the_behavioural_models_config_gets_the_panel(data_root, tmp_path):
     figures = _figures_on_page(render_html(data))
     assert figures["fig-models"] == figures["fig-model-rounds"] == "img"
     assert "Equilibrium vs learning vs LLMs" in render_markdown(data)
+    folds = data.fitted.set_index(["predictor", "parameter"])["folds"]
+    assert folds[("ewa", "phi")] == folds[("cognitive-hierarchy", "tau")] == 10
