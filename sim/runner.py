@@ -145,6 +145,17 @@ def store_manifest(config: RunConfig, predictors: Sequence[Predictor], decisions
     }
 
 
+def _described(path: Path) -> dict[str, dict]:
+    """Predictor name -> its ``describe()`` as an earlier run wrote it into ``config.yaml`` (fitted values per
+    fold included): a resumed run that fits nothing again keeps them instead of writing empty ones."""
+    try:
+        old = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    return {d["name"]: d for d in (old.get("resolved") or {}).get("predictors") or [] if isinstance(d, dict)
+            and "name" in d}
+
+
 def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, limit: int | None = None,
         progress: bool = True, log=print, allow_config_change: bool = False,
         shard_size: int = SHARD_SIZE, backend: str = "local", ray_options: RayOptions | None = None,
@@ -178,10 +189,14 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     out.mkdir(parents=True, exist_ok=True)
     participants = limit if limit is not None else config.participants
 
+    earlier = _described(out / "config.yaml")  # a resumed run: what the run that scored the kept shards said
+    reused: set[str] = set()  # predictors all of whose shards were kept: not fitted in this process
+
     def write_resolved_config() -> None:  # again at the end, when devices and fallbacks are known
+        described = [earlier.get(p.name, p.describe()) if p.name in reused else p.describe() for p in predictors]
         resolved = {**config.to_dict(), "resolved": {
             "config_file": config.source, "data_dir": str(resolve_data_dir(data_dir)), "participants": participants,
-            "predictors": [p.describe() for p in predictors], "versions": _versions()}}
+            "predictors": described, "versions": _versions()}}
         (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
 
     write_resolved_config()
@@ -226,6 +241,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     jobs = [PredictorJob(dict(spec), pred, plan(pred.name, scored_by(pred, decisions), shard_size))
             for pred, spec in zip(predictors, config.predictors)]
     all_shards: list[Shard] = [s for job in jobs for s in job.shards]
+    reused.update(job.name for job in jobs if job.shards and all(store.has(s) for s in job.shards))
     workers: dict[str, dict] = {}
     if backend == "ray":
         from sim.ray_backend import score_ray

@@ -208,3 +208,27 @@ def test_prediction_uses_only_the_past(akata_decisions, cls):
         assert model.predict([dp])[0].probs == pytest.approx(p.probs, abs=1e-12)
     # the model does respond to the past: different histories, different predictions
     assert len({round(p.probs["J"], 9) for p in together}) > 20
+
+
+def test_a_resumed_run_keeps_the_fitted_values_per_fold(tmp_path, data_root):
+    """All shards kept: nothing is fitted again, and config.yaml still records the first run's fits."""
+    import yaml
+
+    from sim.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"name": "resume", "data": {"family": "repeated_matrix", "participants": 5},
+                                   "predictors": [{"type": "reinforcement", "folds": 3, "starts": 1},
+                                                  {"type": "uniform"}]}))
+    run = tmp_path / "run"
+
+    def fitted() -> dict:
+        described = yaml.safe_load((run / "config.yaml").read_text())["resolved"]["predictors"]
+        return next(d for d in described if d["name"] == "reinforcement")["fitted"]
+
+    args = ["run", str(cfg), "--out", str(run), "--quiet", "--data-dir", str(data_root)]
+    assert main(args) == 0
+    first = fitted()
+    assert set(first["repeated_matrix"]) == {0, 1, 2}
+    assert main(args) == 0
+    assert fitted() == first
