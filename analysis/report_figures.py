@@ -53,7 +53,8 @@ def _unless_all_empty(empty: dict[str, str], panels: int) -> None:
 
 def _aside(ax: Axes, x: float, y: float, text: str, **kw) -> None:
     """A grey remark inside a panel (e.g. why one predictor has no point), readable over grid lines."""
-    ax.text(x, y, text, fontsize=7, color="0.35", bbox={"fc": "white", "ec": "none", "pad": 1, "alpha": 0.8}, **kw)
+    ax.text(x, y, text, **{"fontsize": 7, "color": "0.35", **kw},
+            bbox={"fc": "white", "ec": "none", "pad": 1, "alpha": 0.8})
 
 
 def _colours(names: Iterable[str]) -> dict[str, tuple]:
@@ -341,11 +342,24 @@ def _category_legend(fig: Figure, present: Iterable[str]) -> None:
     fig.legend(handles=handles, loc="outside lower center", fontsize=8, ncols=len(kinds) or 1)
 
 
+def _focus(means: dict[str, float], factor: float = 2.0) -> tuple[float | None, list[str]]:
+    """An upper axis limit that keeps the bulk of the predictors readable, and the predictors beyond it: those
+    whose NLL is more than ``factor`` times the median of all (a pure equilibrium prediction's NLL can be
+    three times everybody else's and flatten every other difference).  ``(None, [])`` when nobody is that far."""
+    values = np.array([v for v in means.values() if np.isfinite(v)])
+    if len(values) < 3:
+        return None, []
+    far = sorted(k for k, v in means.items() if np.isfinite(v) and v > factor * np.median(values))
+    rest = [v for k, v in means.items() if k not in far and np.isfinite(v)]
+    return (None, []) if not far or not rest else (1.15 * max(rest), far)
+
+
 def nll_forest(table: pd.DataFrame) -> Figure:
     """Held-out NLL per choice of every predictor with its 95 % participant-bootstrap interval, one row of
     panels per family and one panel per phase (round 1, rounds 2+, all rounds), coloured by kind of model,
     best at the top.  ``table``: :func:`analysis.model_comparison.comparison`; a predictor that did not score
-    all of a phase's decisions (a one-shot model in rounds 2+) is left out of that panel and named under it."""
+    all of a phase's decisions (a one-shot model in rounds 2+) is left out of that panel and named under it;
+    one far worse than the rest (``_focus``) is named at the panel's edge with its value instead of a point."""
     from analysis.model_comparison import PHASES
 
     if table.empty:
@@ -364,17 +378,23 @@ def nll_forest(table: pd.DataFrame) -> Figure:
                 continue
             full = sub[sub["coverage"] >= 1 - 1e-9].sort_values("nll_mean", ascending=False).reset_index(drop=True)
             part = sorted(set(sub["predictor"]) - set(full["predictor"]))
-            y = np.arange(len(full))
+            top, far = _focus(dict(zip(full["predictor"], full["nll_mean"])))
             for k, row in full.iterrows():
                 c = CATEGORY_COLOURS.get(row["category"], "tab:brown")
+                if row["predictor"] in far:
+                    _aside(ax, top, k, f"{row['nll_mean']:.2f} [{row['nll_ci_low']:.2f}, {row['nll_ci_high']:.2f}] →",
+                           ha="right", va="center", color=c)
+                    continue
                 ax.errorbar([row["nll_mean"]], [k], xerr=_err([row["nll_mean"]], [row["nll_ci_low"]],
                                                               [row["nll_ci_high"]]), fmt="o", ms=4, color=c,
                             ecolor=c, capsize=2)
-            ax.set_yticks(y, full["predictor"], fontsize=7)
+            if top is not None:
+                ax.set_xlim(right=top)
+            ax.set_yticks(np.arange(len(full)), full["predictor"], fontsize=7)
             ax.set_ylim(-0.7, max(len(full), 1) - 0.3)
             if part:
-                _aside(ax, 0.02, 0.02, textwrap.fill(f"scored only part of {phase}: {', '.join(part)}", 60),
-                       transform=ax.transAxes)
+                _aside(ax, 0.98, 0.98, textwrap.fill(f"scored only part of {phase}: {', '.join(part)}", 30),
+                       transform=ax.transAxes, ha="right", va="top")
             ax.set_xlabel("NLL per choice (95 % CI; lower is better)", fontsize=8)
             ax.grid(alpha=0.3, axis="x")
     _category_legend(fig, table["category"])
@@ -384,23 +404,27 @@ def nll_forest(table: pd.DataFrame) -> Figure:
 def nll_by_round(rounds: pd.DataFrame) -> Figure:
     """Held-out NLL per choice round by round for each predictor, with 95 % participant-bootstrap bands, one
     panel per family with more than one round; colour = kind of model, line style = predictor within its kind.
-    ``rounds``: :func:`analysis.model_comparison.round_nll`.  A model of round 1 alone is a single point."""
+    ``rounds``: :func:`analysis.model_comparison.round_nll`.  A model of round 1 alone is a single point; one
+    far worse than the rest (``_focus``) is named in the panel with its range instead of squashing the others."""
     from analysis.model_comparison import category_order
 
     if rounds.empty:
         raise NothingToShow("no family in this run has more than one round")
     fams = sorted(rounds["family"].unique())
-    fig, axes = _grid(len(fams), width=6.0, height=4.2, cols=2)
+    fig, axes = _grid(len(fams), width=7.5, height=5.0, cols=1)
     for ax, fam in zip(axes, fams):
         sub = rounds[rounds["family"] == fam]
         seen: Counter = Counter()
         order = sorted(sub.groupby("predictor")["category"].first().items(),
                        key=lambda kv: (category_order(kv[1]), kv[0]))
+        top, far = _focus(sub.groupby("predictor")["nll_mean"].mean().to_dict())
         for pred, kind in order:
             g = sub[sub["predictor"] == pred].sort_values("round")
+            x, v = g["round"].to_numpy(int), g["nll_mean"].to_numpy(float)
+            if pred in far:
+                continue
             ls, marker = _STYLES[seen[kind] % len(_STYLES)]
             seen[kind] += 1
-            x, v = g["round"].to_numpy(int), g["nll_mean"].to_numpy(float)
             lo, hi = g["nll_ci_low"].to_numpy(float), g["nll_ci_high"].to_numpy(float)
             c = CATEGORY_COLOURS.get(kind, "tab:brown")
             ax.plot(x, v, ls=ls, marker=marker, ms=3, lw=1, color=c, label=f"{kind}: {pred}")
@@ -408,10 +432,22 @@ def nll_by_round(rounds: pd.DataFrame) -> Figure:
                 ax.fill_between(x, lo, hi, color=c, alpha=0.08, lw=0)
             else:
                 ax.errorbar(x, v, yerr=_err(v, lo, hi), fmt="none", ecolor=c, capsize=3)
+        if far:
+            span = sub[sub["predictor"].isin(far)].groupby("predictor")["nll_mean"].agg(["min", "max"])
+            _aside(ax, 0.02, 0.97, "off the chart (far worse): " + "; ".join(
+                f"{p} {r['min']:.2f}–{r['max']:.2f}" for p, r in span.iterrows()), transform=ax.transAxes, va="top")
+            rest = sub[~sub["predictor"].isin(far)]
+            ax.set_ylim(top=1.03 * np.nanmax(np.fmax(rest["nll_mean"].to_numpy(float),
+                                                      rest["nll_ci_high"].to_numpy(float))))
         ax.set_title(fam, fontsize=10)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_xlabel("round")
         ax.set_ylabel("NLL per choice (95 % CI band)")
         ax.grid(alpha=0.3)
-    _legend(fig, axes, ncols=3)
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
     return fig

@@ -166,3 +166,9 @@ def test_the_behavioural_models_config_gets_the_panel(data_root, tmp_path):
     assert "Equilibrium vs learning vs LLMs" in render_markdown(data)
     folds = data.fitted.set_index(["predictor", "parameter"])["folds"]
     assert folds[("ewa", "phi")] == folds[("cognitive-hierarchy", "tau")] == 10
+
+
+def test_a_far_worse_predictor_is_named_at_the_edge_instead_of_flattening_the_rest():
+    top, far = figs._focus({"ewa": 0.55, "coin": 0.69, "llm": 0.81, "nash": 1.61})
+    assert far == ["nash"] and top == pytest.approx(1.15 * 0.81)
+    assert figs._focus({"ewa": 0.55, "coin": 0.69, "llm": 0.81}) == (None, [])
