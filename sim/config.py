@@ -156,7 +156,9 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
     def reject_unknown(mapping: dict, allowed, where: str) -> None:
         unknown = sorted(set(mapping) - set(allowed), key=str)
         if unknown:
-            what = f"{where}{unknown[0]}: unknown key" if where else f"unknown key {unknown[0]!r}"
+            key = unknown[0]
+            plain = isinstance(key, str) and key.isprintable() and key.strip() == key and key != ""
+            what = f"{where}{key if plain else repr(key)}: unknown key" if where else f"unknown key {key!r}"
             raise fail(f"{what} (allowed: {', '.join(sorted(allowed))})")
 
     reject_unknown(raw, _TOP, "")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from predictors.llm.models import ModelNotFound
@@ -135,6 +135,7 @@ def test_the_valid_config_is_valid(tmp_path, no_model_loading, valid):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(st.tuples(st.sampled_from(["delete", "rename", "replace", "duplicate"]),
                               st.integers(0, 10_000), JUNK), min_size=1, max_size=3))
+@example(ops=[("rename", 3, "\n")])  # a key that is a newline: once printed raw, splitting the message in two
 def test_damaged_configs_fail_as_one_line_before_any_model_loads(tmp_path, no_model_loading, valid, ops):
     cfg = copy.deepcopy(valid)
     for op in ops:
