@@ -36,6 +36,10 @@ method                     what                                               us
                            context such as an offer)
 =========================  =================================================  ==========================
 
+``can_hide`` names what ``prompt`` can leave out of the history when an event is marked hidden
+(``envs.records.hidden``): ``"payoffs"``, ``"own_moves"`` — the history interventions ``hide-payoffs`` and
+``hide-own-moves`` (``envs.interventions``) need it; the default is nothing.
+
 ``dataset`` names the registered data set ``load`` reads by default (``sim.datasets``);
 a family read from a local path (``data.path``) has ``dataset = None`` and ``source``.
 """
@@ -70,6 +74,8 @@ class Family:
     source: Path | None = None
     #: names of the alternative normative rules (``normative(dp, variant=...)``)
     normative_variants: tuple[str, ...] = ()
+    #: what ``prompt`` leaves out of the history where an event is marked hidden: "payoffs", "own_moves"
+    can_hide: frozenset[str] = frozenset()
 
     # -- required ------------------------------------------------------------------------------
     def load(self, folder: Path) -> tuple[list[Trajectory], LoadReport]:

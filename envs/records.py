@@ -20,6 +20,9 @@ from typing import Any, Iterable, Mapping
 HUMAN = "human"
 OPPONENT = "opponent"
 NATURE = "nature"
+#: ``Event.data`` key: the event's fields a prompt must not show ("payoff", "action"), set by a history
+#: intervention (``envs.interventions``: hide-payoffs, hide-own-moves); the values themselves stay
+HIDDEN = "hidden"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,11 @@ class Event:
     action: str | None
     payoff: float | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def hidden(event: Event, field: str) -> bool:
+    """Whether a prompt must leave ``field`` ("payoff" or "action") of ``event`` out (``HIDDEN``)."""
+    return field in (event.data or {}).get(HIDDEN, ())
 
 
 @dataclass(frozen=True)

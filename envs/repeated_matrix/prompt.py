@@ -9,7 +9,7 @@ aligned-model (chat) format.
 
 from __future__ import annotations
 
-from envs.records import HUMAN, OPPONENT, DecisionPoint
+from envs.records import HUMAN, OPPONENT, DecisionPoint, hidden
 from envs.repeated_matrix.games import game_from_params
 
 
@@ -33,6 +33,8 @@ def rules_text(dp: DecisionPoint) -> str:
 
 
 def history_text(dp: DecisionPoint) -> str:
+    """One sentence per finished round; a move or payoff marked hidden (``envs.records.hidden``, a history
+    intervention) is left out: "In round 3, the other player chose Option J." """
     rounds: dict[int, dict[str, object]] = {}
     for e in dp.history:
         if e.actor in (HUMAN, OPPONENT):
@@ -42,10 +44,12 @@ def history_text(dp: DecisionPoint) -> str:
         h, o = rounds[r].get(HUMAN), rounds[r].get(OPPONENT)
         if h is None or o is None:
             continue
-        game = game_from_params(dict(dp.params))
-        me, other = game.payoff(h.action, o.action)
-        lines.append(f"In round {r}, you chose Option {h.action} and the other player chose Option {o.action}. "
-                     f"Thus, you won {_points(me)} and the other player won {_points(other)}.")
+        own = "" if hidden(h, "action") else f"you chose Option {h.action} and "
+        line = f"In round {r}, {own}the other player chose Option {o.action}."
+        if not (hidden(h, "payoff") or hidden(o, "payoff")):
+            me, other = game_from_params(dict(dp.params)).payoff(h.action, o.action)
+            line += f" Thus, you won {_points(me)} and the other player won {_points(other)}."
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -63,6 +63,7 @@ class LLMPredictor(Predictor):
     #: decisions per ``predict`` call (``Predictor.batch_size``): the more, the more prefixes the trie shares
     batch_size = 100_000
     category = "language model"
+    reads_prompt = True
 
     def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
                  system: str | None = None, chat_template_from: str | None = None, engine: str = "trie",
