@@ -62,6 +62,10 @@ class ReportData:
     models: pd.DataFrame = field(default_factory=pd.DataFrame)
     model_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
     fitted: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: history interventions (``analysis.interventions``): effects over all rounds and by round, pairs' DiD
+    interventions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    intervention_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    did: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     #: why a section has no panels (section name -> one line), e.g. pairs without ``pairs:`` in the config
@@ -112,7 +116,7 @@ def _pair_specs(manifest: dict[str, Any], present: set[str], data: ReportData) -
 
 def analyse(run_dir: str | Path) -> ReportData:
     """Compute every table the report shows."""
-    from analysis import calibration, ceiling, model_comparison, normative_bias, pairs as pairs_mod
+    from analysis import calibration, ceiling, interventions, model_comparison, normative_bias, pairs as pairs_mod
 
     predictions, decisions, manifest = load_run(run_dir)
     settings = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0,
@@ -129,6 +133,16 @@ def analyse(run_dir: str | Path) -> ReportData:
     data.models = model_comparison.comparison(predictions, decisions, kinds, n_boot, seed)
     data.model_rounds = model_comparison.round_nll(predictions, decisions, kinds, small_boot, seed)
     data.fitted = model_comparison.fitted_parameters(manifest)
+    which = interventions.interventions_of(manifest, set(predictions["predictor"]))
+    if which.empty:
+        data.missing["interventions"] = (
+            "The history-interventions panel compares a predictor on changed histories with itself on the real "
+            "ones: give a predictor `intervention: [none, no-history, last-1, shuffle, opponent-flip]` in the run "
+            "config (envs/interventions.py lists them). This run has none.")
+    else:
+        data.interventions = interventions.effects(predictions, which, decisions, ("family",), n_boot, seed)
+        data.intervention_rounds = interventions.effects(predictions, which, decisions, ("family", "round"),
+                                                         small_boot, seed)
     present = set(predictions["predictor"])
     pair_specs = _pair_specs(manifest, present, data)
     if pair_specs:
@@ -139,6 +153,9 @@ def analyse(run_dir: str | Path) -> ReportData:
         data.wins_unfiltered = pairs_mod.win_summary(pairs_mod.apply_filters(table, -1.0, -1.0), n_boot=n_boot,
                                                      seed=seed)
         data.grid = pairs_mod.sensitivity_grid(table)
+        if not which.empty:
+            data.did = interventions.difference_of_differences(predictions, which, pair_specs, decisions,
+                                                               ("family",), n_boot, seed)
         rounds = pairs_mod.round_breakdown(predictions, pair_specs, n_boot=small_boot, seed=seed)
         data.rounds = rounds[rounds["split"] == "first vs later"].drop(columns=["split"])
     if "normative" in present:
@@ -236,6 +253,9 @@ FIGURES = [
     ("fig-model-rounds", "NLL per choice round by round (95% participant-bootstrap bands): where each kind of model "
                          "describes people and where it fails",
      lambda d: figs.nll_by_round(d.model_rounds)),
+    ("fig-interventions", "What each predictor loses under each history intervention, round by round: Δr and ΔNLL "
+                          "per choice against its unmodified prompt (95% participant-bootstrap bands)",
+     lambda d: figs.intervention_effects(d.intervention_rounds)),
     ("fig-pairs", "Base vs aligned r, one point per pair (below the diagonal: the base model describes people "
                   "better); the segment across each point is the 95% interval of the difference",
      lambda d: figs.pair_scatter(d.pairs)),
@@ -294,6 +314,34 @@ def _models_html(data: ReportData) -> str:
         + _figure("fig-model-rounds", data) + fitted
 
 
+def interventions_display(data: ReportData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The interventions' effects and the pairs' difference of differences as shown: each change with its
+    interval in one cell."""
+    eff = _merge_ci(_merge_ci(data.interventions, "delta_r", "delta_r_ci_low", "delta_r_ci_high"),
+                    "delta_nll", "delta_nll_ci_low", "delta_nll_ci_high")
+    did = _merge_ci(_merge_ci(data.did, "did_nll", "did_nll_ci_low", "did_nll_ci_high"),
+                    "did_r", "did_r_ci_low", "did_r_ci_high")
+    return eff, did
+
+
+def _interventions_html(data: ReportData) -> str:
+    if "interventions" in data.missing:
+        return _missing(data, "interventions")
+    eff, did = interventions_display(data)
+    intro = ("<p>Each predictor on changed histories against itself on the real ones, on the same decisions: "
+             "Δr = r(modified) − r(unmodified) with people, ΔNLL = NLL(modified) − NLL(unmodified) per choice "
+             "(positive: it needed what was taken away); intervals resample participants, p: Wilcoxon "
+             "signed-rank over participants.</p>")
+    pairs = ""
+    if not did.empty:
+        pairs = ("<h3>Base vs aligned: does the base model lose more? (difference of differences)</h3><p>DiD = "
+                 "Δ(base) − Δ(aligned); did_nll &gt; 0 or did_r &lt; 0: the base model loses more.</p>"
+                 + _table_html(did, "difference of differences"))
+    elif "pairs" not in data.missing:
+        pairs = "<p class='empty'>No pair has both of its models under the same intervention.</p>"
+    return intro + _table_html(eff, "interventions") + _figure("fig-interventions", data) + pairs
+
+
 def _normative_html(data: ReportData) -> str:
     if "normative" in data.missing:
         return _missing(data, "normative")
@@ -327,6 +375,7 @@ def render_html(data: ReportData) -> str:
         ("Metrics per family", _table_html(headline_display(data), "metrics") + _figure("fig-r", data)
          + ("<h3>Noise ceiling of the human rates</h3>" + _table_html(data.ceiling) if not data.ceiling.empty else "")),
         ("Equilibrium vs learning vs LLMs", _models_html(data)),
+        ("History interventions", _interventions_html(data)),
         ("Base vs aligned pairs", _pairs_html(data)),
         ("Normative bias", _normative_html(data)),
         ("Round by round", _figure("fig-rounds", data)),
@@ -359,6 +408,10 @@ def render_markdown(data: ReportData) -> str:
         out += ["## Base vs aligned pairs", "", _md_table(data.pairs), "## Win counts (filtered)", "",
                 _md_table(data.wins), "## Win counts (no filters)", "", _md_table(data.wins_unfiltered)]
     out += ["## Normative bias", "", data.missing.get("normative") or _md_table(bias_display(data))]
+    eff, did = interventions_display(data)
+    out += ["## History interventions", "", data.missing.get("interventions") or _md_table(eff)]
+    if not did.empty:
+        out += ["### Base vs aligned: difference of differences", "", _md_table(did)]
     return "\n".join(out)
 
 
@@ -371,6 +424,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> tupl
     html_path.write_text(render_html(data), encoding="utf-8")
     md_path.write_text(render_markdown(data), encoding="utf-8")
     (out / "report_tables.json").write_text(json.dumps(
-        {k: getattr(data, k).to_dict(orient="records") for k in ("headline", "models", "pairs", "wins", "bias")},
+        {k: getattr(data, k).to_dict(orient="records")
+         for k in ("headline", "models", "interventions", "intervention_rounds", "did", "pairs", "wins", "bias")},
         default=str, indent=1))
     return html_path, md_path

@@ -451,3 +451,42 @@ def nll_by_round(rounds: pd.DataFrame) -> Figure:
     if handles:
         fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
     return fig
+
+
+def intervention_effects(rounds: pd.DataFrame) -> Figure:
+    """Round by round, what each predictor loses under each history intervention: Δr (top row) and ΔNLL per
+    choice (bottom row) against its unmodified prompt, with 95 % participant-bootstrap bands, one column per
+    family; colour = intervention, line style = predictor.  ``rounds``: :func:`analysis.interventions.effects`
+    with ``by=("family", "round")``.  Above zero in ΔNLL (below in Δr): the predictor needed what was taken."""
+    if rounds.empty:
+        raise NothingToShow("no predictor ran under a history intervention next to its unmodified self")
+    fams = sorted(rounds["family"].unique())
+    colours = _colours(rounds["intervention"])
+    styles = {p: _STYLES[i % len(_STYLES)] for i, p in enumerate(sorted(rounds["original"].unique()))}
+    fig = Figure(figsize=(6.0 * len(fams) + 2.5, 7.5), layout="constrained")
+    axes = [[fig.add_subplot(2, len(fams), row * len(fams) + j + 1) for j in range(len(fams))] for row in range(2)]
+    for j, fam in enumerate(fams):
+        sub = rounds[rounds["family"] == fam]
+        for row, (col, label) in enumerate((("delta_r", "Δr vs unmodified (95 % CI band)"),
+                                            ("delta_nll", "ΔNLL per choice vs unmodified (95 % CI band)"))):
+            ax = axes[row][j]
+            for (orig, iv), g in sub.groupby(["original", "intervention"], sort=True):
+                g = g.assign(r=pd.to_numeric(g["round"])).sort_values("r")
+                x, v = g["r"].to_numpy(int), g[col].to_numpy(float)
+                ls, marker = styles[orig]
+                ax.plot(x, v, ls=ls, marker=marker, ms=3, lw=1, color=colours[iv], label=f"{orig} @ {iv}")
+                lo, hi = g[f"{col}_ci_low"].to_numpy(float), g[f"{col}_ci_high"].to_numpy(float)
+                if len(x) > 1:
+                    ax.fill_between(x, lo, hi, color=colours[iv], alpha=0.08, lw=0)
+            ax.axhline(0, color="grey", lw=0.8)
+            ax.set_title(fam, fontsize=10)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+            ax.set_xlabel("round")
+            ax.set_ylabel(label, fontsize=8)
+            ax.grid(alpha=0.3)
+    handles: dict[str, object] = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
+    return fig
