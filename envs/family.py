@@ -34,6 +34,8 @@ method                     what                                               us
                            (default: game and round)                          ``reciprocity``
 ``variables(dp)``          named values of the decision (round, game,         ``analysis.group_by``
                            context such as an offer)
+``opponent_move(dp, dir)`` the other seat's move in this round, as the        counterfactual play
+                           opponent the humans faced plays it                 (``simulate:``)
 =========================  =================================================  ==========================
 
 ``can_hide`` names what ``prompt`` can leave out of the history when an event is marked hidden
@@ -56,7 +58,7 @@ from envs.stage_game import StageGame
 Probabilities = dict[str, float]
 
 #: the optional methods, in the order ``gamereplay list`` shows them
-OPTIONAL = ("prompt", "stage_game", "normative", "features", "cell", "variables")
+OPTIONAL = ("prompt", "stage_game", "normative", "features", "cell", "variables", "opponent_move")
 
 
 class NotProvided(NotImplementedError):
@@ -112,6 +114,12 @@ class Family:
     def cell(self, dp: DecisionPoint) -> tuple:
         """Decisions in the same cell are comparable: descriptive baselines pool other people's choices in it."""
         return (dp.game, dp.round)
+
+    def opponent_move(self, dp: DecisionPoint, folder: Path | None = None) -> str:
+        """The other seat's move in ``dp``'s round as the opponent the humans faced plays it, given ``dp``'s
+        history (``folder``: the data set's folder, for a policy stored beside the log).  Counterfactual play
+        (``sim.counterfactual``) puts a predictor in the human's seat against it."""
+        raise NotProvided(f"game family {self.name!r} declares no opponent policy to play against")
 
     def variables(self, dp: DecisionPoint) -> dict[str, Any]:
         """Named values a decision can be grouped by in the analysis (``analysis.group_by``)."""

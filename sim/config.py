@@ -70,6 +70,8 @@ class RunConfig:
     raw: dict[str, Any] = field(default_factory=dict)
     pairs: list[dict[str, Any]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    #: counterfactual play (``sim.counterfactual``): predictors (names), opponent, seed, copies; empty: none
+    simulate: dict[str, Any] = field(default_factory=dict)
     #: what must be imported/registered before this config can be used (``sim.plugins``); the runner's
     #: driver has activated it already, a Ray worker activates it before building its predictor
     setup: PluginSetup = field(default_factory=PluginSetup)
@@ -108,10 +110,13 @@ class RunConfig:
             out["pairs"] = [dict(p) for p in self.pairs]
         if self.analysis:
             out["analysis"] = {k: list(v) if isinstance(v, list) else v for k, v in self.analysis.items()}
+        if self.simulate:
+            out["simulate"] = {k: list(v) if isinstance(v, list) else v for k, v in self.simulate.items()}
         return out
 
 
-_TOP = {"name", "description", "plugins", "data", "predictors", "pairs", "analysis"}
+_TOP = {"name", "description", "plugins", "data", "predictors", "pairs", "analysis", "simulate"}
+_SIMULATE = {"predictors", "opponent", "seed", "copies"}
 _DATA = {"family", "path", "participants", "games"}
 _PAIR = {"base", "aligned", "label", "provider", "matched"}
 ANALYSIS_DEFAULTS = {"mass_threshold": 0.8, "r_threshold": 0.3, "bootstrap": 5000, "seed": 0, "group_by": []}
@@ -279,12 +284,46 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
                    f"got {group_by!r}")
     if len(set(group_by)) != len(group_by):
         raise fail(f"analysis.group_by: a variable is listed twice in {group_by}")
+    simulate = _simulate(raw.get("simulate"), labels, [known[f] for f in fams], fail)
     name = raw.get("name") or Path(source).stem
     return RunConfig(name=str(name), family=family, predictors=expanded,
                      participants=participants, games=games, description=str(raw.get("description", "")),
                      source=source, raw=raw, pairs=[dict(p) for p in pairs], analysis=dict(analysis),
                      setup=setup, plugins=[p.describe() for p in setup.plugins if p.key.startswith("plugins")],
-                     family_files=family_files, data_path=data_path)
+                     family_files=family_files, data_path=data_path, simulate=simulate)
+
+
+def _simulate(raw: Any, labels: set, families: list, fail) -> dict[str, Any]:
+    """The ``simulate:`` section checked: configured predictor names, an opponent every family can play."""
+    from sim.counterfactual import OPPONENTS
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise fail("'simulate' must be a mapping with 'predictors' (names of configured predictors)")
+    unknown = sorted(set(raw) - _SIMULATE, key=str)
+    if unknown:
+        raise fail(f"simulate.{unknown[0]!r}: unknown key (allowed: {', '.join(sorted(_SIMULATE))})")
+    names = raw.get("predictors")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise fail(f"simulate.predictors: expected a list of configured predictor names, got {names!r}")
+    for n in names:
+        if n not in labels:
+            raise fail(f"simulate.predictors: no predictor is called {n!r} (predictors: "
+                       f"{', '.join(sorted(map(str, labels)))})")
+    opponent = raw.get("opponent", "policy")
+    if opponent not in OPPONENTS:
+        raise fail(f"simulate.opponent: one of {', '.join(OPPONENTS)}, got {opponent!r}")
+    for fam in families:
+        if opponent == "policy" and not fam.provides("opponent_move"):
+            raise fail(f"simulate.opponent: family {fam.name} declares no opponent policy to play against; use "
+                       "opponent: logged (the logged opponent moves)")
+    for key, low in (("seed", 0), ("copies", 1)):
+        v = raw.get(key, low)
+        if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            raise fail(f"simulate.{key}: expected an integer >= {low}, got {v!r}")
+    return {"predictors": list(names), "opponent": opponent, "seed": raw.get("seed", 0),
+            "copies": raw.get("copies", 1)}
 
 
 def _interventions(p: dict, families: list, where: str, fail) -> list[tuple[dict, Any]]:

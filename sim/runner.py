@@ -133,7 +133,9 @@ def store_manifest(config: RunConfig, predictors: Sequence[Predictor], decisions
     specs = {p.name: spec for p, spec in zip(predictors, config.predictors)}
     decisions_hash = digest(hashlib.sha256(decisions_file.read_bytes()).hexdigest())
     return {
-        "config_hash": digest({"config": config.to_dict(), "participants": participants, "shard_size": shard_size}),
+        # what the scored results depend on: not ``simulate:`` (adding play to a run keeps its shards)
+        "config_hash": digest({"config": {k: v for k, v in config.to_dict().items() if k != "simulate"},
+                               "participants": participants, "shard_size": shard_size}),
         "decisions_hash": decisions_hash,
         "predictor_hashes": {name: digest({"spec": spec, "decisions": decisions_hash, "shard_size": shard_size})
                              for name, spec in specs.items()},
@@ -202,6 +204,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     write_resolved_config()
 
     reports, all_decisions, decisions, n_games, empty = [], [], [], 0, []
+    templates: dict[str, list[Trajectory]] = {}  # family -> the selected people's trajectories (for simulate:)
     for fam in families:
         trajectories, report = fam.load(folders[fam.name])
         reports.append(report.summary() + "\n\n" + "\n".join(str(i) for i in report.issues))
@@ -210,6 +213,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         limit_here = participants.get(fam.name) if isinstance(participants, dict) else participants
         chosen = {t.trajectory_id for t in select(trajectories, limit_here, config.games)}
         kept = [dp for dp in fam_decisions if dp.trajectory_id in chosen]
+        templates[fam.name] = [t for t in trajectories if t.trajectory_id in chosen]
         if not fam_decisions:
             empty.append((fam.name, folders[fam.name], report))
         elif not kept:
@@ -236,8 +240,9 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     timings = {"load_and_replay_s": time.perf_counter() - t0}
 
     store = RunStore(out)
-    dropped = store.open(store_manifest(config, predictors, out / "decisions.jsonl", participants, sources,
-                                        shard_size, allow_modified_data), allow_change=allow_config_change)
+    manifest = store_manifest(config, predictors, out / "decisions.jsonl", participants, sources, shard_size,
+                              allow_modified_data)
+    dropped = store.open(manifest, allow_change=allow_config_change)
     if dropped:
         log(f"config changed: recomputing {', '.join(dropped)}; other predictors' shards are kept")
     store.clean_temporaries()
@@ -282,6 +287,9 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         counted = with_n_people(predictions, decisions)
         participant_nll(counted).to_csv(out / "nll_by_participant.csv", index=False)
         nll_ranking(counted, **boot).to_csv(out / "nll_ranking.csv", index=False)
+    if config.simulate:
+        _simulate(config, predictors, templates, families, folders, all_decisions, manifest, errors, out, progress,
+                  log, boot)
     group_by = list(config.analysis.get("group_by") or [])
     by_variable = write_variable_metrics(predictions, decisions, group_by, out, config.analysis) \
         if group_by and len(predictions) else {}
@@ -295,6 +303,36 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
     write_resolved_config()
     (out / "timings.json").write_text(json.dumps(timings, indent=2))
     return RunResult(out, decisions, predictions, metrics, errors, timings, by_variable)
+
+
+def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dict, families: Sequence,
+              folders: dict, all_decisions: Sequence[DecisionPoint], manifest: dict, errors: dict, out: Path,
+              progress: bool, log, boot: dict) -> None:
+    """``simulate:``: the named predictors play (``sim.counterfactual``); people vs players in
+    ``simulation_by_round.csv`` and ``simulation_totals.csv`` (``analysis.simulated``)."""
+    from analysis.simulated import compare
+    from sim.counterfactual import play_in_run
+
+    settings = dict(config.simulate)
+    failed = [n for n in settings["predictors"] if n in errors]
+    if failed:
+        log(f"simulate: {', '.join(failed)} failed in scoring and do not play")
+        settings["predictors"] = [n for n in settings["predictors"] if n not in errors]
+    chosen = [p for p in predictors if p.name in settings["predictors"]]
+    key = {p.name: digest({"predictor": manifest["predictor_hashes"][p.name], "decisions": manifest["decisions_hash"],
+                           "settings": {k: settings[k] for k in ("opponent", "seed", "copies")}}) for p in chosen}
+    pool = {p.name: scored_by(p, all_decisions) for p in chosen}
+    played = {}
+    for p in chosen:
+        played.update(play_in_run({**settings, "predictors": [p.name]}, [p], templates,
+                                  {f.name: f for f in families}, folders, pool[p.name], key, out, progress, log))
+    affirmative = {dp.game: dp.affirmative for dp in all_decisions}
+    people = [t for ts in templates.values() for t in ts]
+    by_round, totals = compare(people, played, affirmative, **boot)
+    by_round.to_csv(out / "simulation_by_round.csv", index=False)
+    totals.to_csv(out / "simulation_totals.csv", index=False)
+    log(f"counterfactual play of {', '.join(played)}: {out / 'simulated'}, simulation_by_round.csv, "
+        "simulation_totals.csv")
 
 
 def write_variable_metrics(predictions: pd.DataFrame, decisions: Sequence[DecisionPoint], names: Sequence[str],

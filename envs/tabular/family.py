@@ -134,7 +134,16 @@ class TabularFamily(Family):
             return super().provides(part)
         return {"prompt": self.spec.prompt is not None, "stage_game": self.spec.games is not None,
                 "normative": self.spec.games is not None, "features": self.spec.features is not None,
-                "cell": True, "variables": True}[part]
+                "cell": True, "variables": True, "opponent_move": self.spec.opponent is not None}[part]
+
+    def opponent_move(self, dp: DecisionPoint, folder: str | os.PathLike | None = None) -> str:
+        """The declared ``opponent``'s move in ``dp``'s round (lookup table or policy, on ``dp``'s scope)."""
+        if self.spec.opponent is None:
+            return super().opponent_move(dp, folder)
+        move = self.opponent(folder).move(self.scope(dp), dp.decision_id)
+        if move is None:
+            raise LookupError(f"{self.spec.file}: the declared opponent has no move for {dp.decision_id}")
+        return move
 
     def prompt(self, dp: DecisionPoint) -> dict[str, str]:
         p = self.spec.prompt
