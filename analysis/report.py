@@ -66,6 +66,9 @@ class ReportData:
     interventions: pd.DataFrame = field(default_factory=pd.DataFrame)
     intervention_rounds: pd.DataFrame = field(default_factory=pd.DataFrame)
     did: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: counterfactual play (``simulate:``): people vs simulated players, by round and in total
+    simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    simulation_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     #: why a section has no panels (section name -> one line), e.g. pairs without ``pairs:`` in the config
@@ -165,6 +168,14 @@ def analyse(run_dir: str | Path) -> ReportData:
     else:
         data.missing["normative"] = ("The normative-bias panel compares each predictor with a predictor named "
                                      "`normative` (`type: normative` in the run config). This run has none.")
+    run = Path(run_dir)
+    if (run / "simulation_by_round.csv").exists():
+        data.simulation = pd.read_csv(run / "simulation_by_round.csv")
+        data.simulation_totals = pd.read_csv(run / "simulation_totals.csv")
+    else:
+        data.missing["simulation"] = (
+            "Counterfactual play puts a predictor in the human's seat against the opponent people faced: add "
+            "`simulate: {predictors: [NAME, ...]}` to the run config. This run has none.")
     data.calibration = calibration.reliability(predictions, bins=10, n_boot=small_boot, seed=seed)
     if predictions["is_rate"].any():
         data.ceiling = ceiling.ceiling_table(predictions, decisions)
@@ -256,6 +267,10 @@ FIGURES = [
     ("fig-interventions", "What each predictor loses under each history intervention, round by round: Δr and ΔNLL "
                           "per choice against its unmodified prompt (95% participant-bootstrap bands)",
      lambda d: figs.intervention_effects(d.intervention_rounds)),
+    ("fig-simulation", "People (black) and each predictor's simulated players, round by round: the share choosing "
+                       "the affirmative action, repeating the opponent's previous move, and choosing as the "
+                       "opponent did (95% intervals, resampling people and players)",
+     lambda d: figs.simulation_curves(d.simulation)),
     ("fig-pairs", "Base vs aligned r, one point per pair (below the diagonal: the base model describes people "
                   "better); the segment across each point is the 95% interval of the difference",
      lambda d: figs.pair_scatter(d.pairs)),
@@ -342,6 +357,26 @@ def _interventions_html(data: ReportData) -> str:
     return intro + _table_html(eff, "interventions") + _figure("fig-interventions", data) + pairs
 
 
+def simulation_display(data: ReportData) -> pd.DataFrame:
+    """Each game's totals as shown: people and every predictor's players, the difference with its interval."""
+    t = _merge_ci(data.simulation_totals, "mean_total", "total_ci_low", "total_ci_high")
+    return _merge_ci(t, "diff", "diff_ci_low", "diff_ci_high")
+
+
+def _simulation_html(data: ReportData) -> str:
+    if "simulation" in data.missing:
+        return _missing(data, "simulation")
+    later = data.simulation[(data.simulation["source"] != "people") & data.simulation["diff"].notna()]
+    summary = later.groupby(["game", "stat", "source"])["diff"].mean().unstack("stat").reset_index() \
+        if not later.empty else pd.DataFrame()
+    return ("<p>Each predictor played every selected person's games in their seat, against the opponent they "
+            "faced; totals are each player's payoff over the game (diff: players − people, with an interval from "
+            "resampling both; p: Mann–Whitney U and Kolmogorov–Smirnov). Per-round differences with intervals "
+            "are in <code>simulation_by_round.csv</code>.</p>" + _table_html(simulation_display(data), "totals")
+            + "<h3>Mean difference from people over rounds (players − people)</h3>"
+            + _table_html(summary, "differences") + _figure("fig-simulation", data))
+
+
 def _normative_html(data: ReportData) -> str:
     if "normative" in data.missing:
         return _missing(data, "normative")
@@ -376,6 +411,7 @@ def render_html(data: ReportData) -> str:
          + ("<h3>Noise ceiling of the human rates</h3>" + _table_html(data.ceiling) if not data.ceiling.empty else "")),
         ("Equilibrium vs learning vs LLMs", _models_html(data)),
         ("History interventions", _interventions_html(data)),
+        ("Counterfactual play: people vs simulated players", _simulation_html(data)),
         ("Base vs aligned pairs", _pairs_html(data)),
         ("Normative bias", _normative_html(data)),
         ("Round by round", _figure("fig-rounds", data)),
@@ -408,6 +444,8 @@ def render_markdown(data: ReportData) -> str:
         out += ["## Base vs aligned pairs", "", _md_table(data.pairs), "## Win counts (filtered)", "",
                 _md_table(data.wins), "## Win counts (no filters)", "", _md_table(data.wins_unfiltered)]
     out += ["## Normative bias", "", data.missing.get("normative") or _md_table(bias_display(data))]
+    out += ["## Counterfactual play: people vs simulated players", "",
+            data.missing.get("simulation") or _md_table(simulation_display(data))]
     eff, did = interventions_display(data)
     out += ["## History interventions", "", data.missing.get("interventions") or _md_table(eff)]
     if not did.empty:

@@ -490,3 +490,40 @@ def intervention_effects(rounds: pd.DataFrame) -> Figure:
             handles.setdefault(lab, h)
     fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
     return fig
+
+
+def simulation_curves(by_round: pd.DataFrame) -> Figure:
+    """People (black, with a 95 % band) and each predictor's simulated players round by round: one row per
+    statistic (affirmative, reciprocation, coordination), one column per family and game.  ``by_round``:
+    :func:`analysis.simulated.compare`'s first table."""
+    from analysis.simulated import PEOPLE, STATS
+
+    if by_round.empty:
+        raise NothingToShow("no predictor played (simulate: in the run config)")
+    cols = sorted(by_round[["family", "game"]].drop_duplicates().itertuples(index=False))
+    stats_here = [s for s in STATS if s in set(by_round["stat"])]
+    colours = _colours(by_round.loc[by_round["source"] != PEOPLE, "source"])
+    fig = Figure(figsize=(4.6 * len(cols) + 2.5, 3.2 * len(stats_here)), layout="constrained")
+    for i, stat in enumerate(stats_here):
+        for j, (family, game) in enumerate(cols):
+            ax = fig.add_subplot(len(stats_here), len(cols), i * len(cols) + j + 1)
+            sub = by_round[(by_round["family"] == family) & (by_round["game"] == game) & (by_round["stat"] == stat)]
+            for source, g in sub.groupby("source", sort=True):
+                g = g.sort_values("round")
+                c = "black" if source == PEOPLE else colours[source]
+                x, v = g["round"].to_numpy(int), g["rate"].to_numpy(float)
+                ax.plot(x, v, marker="o", ms=3, lw=2 if source == PEOPLE else 1, color=c, label=source)
+                ax.fill_between(x, g["rate_ci_low"].to_numpy(float), g["rate_ci_high"].to_numpy(float), color=c,
+                                alpha=0.12 if source == PEOPLE else 0.06, lw=0)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(f"{game} ({family}): {stat}", fontsize=9)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+            ax.set_xlabel("round", fontsize=8)
+            ax.set_ylabel("share of players (95 % CI)", fontsize=8)
+            ax.grid(alpha=0.3)
+    handles: dict[str, object] = {}
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
+    return fig

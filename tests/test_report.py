@@ -61,16 +61,42 @@ def _write_run(run: Path, dps: list[DecisionPoint], signals: dict[str, np.ndarra
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """A small run the test builds: two families, a base/aligned pair, the normative rule, a baseline."""
+    """A small run the test builds: two families, a base/aligned pair both also under a history intervention,
+    the normative rule, and counterfactual play (people and one predictor's players, built by the test)."""
     rng = np.random.default_rng(0)
     dps = _decisions(rng)
     y = np.array([dp.human_action == dp.affirmative for dp in dps], float)
     signals = {"base": 0.6 * y + 0.4 * rng.random(len(dps)), "aligned": 0.2 * y + 0.8 * rng.random(len(dps)),
                "normative": (rng.random(len(dps)) < 0.5).astype(float)}
-    return _write_run(tmp_path_factory.mktemp("run"), dps, signals, {
+    signals.update({f"{m}@no-history": 0.5 * signals[m] + 0.25 for m in ("base", "aligned")})
+    run = _write_run(tmp_path_factory.mktemp("run"), dps, signals, {
         "name": "synthetic", "description": "built by the test",
         "pairs": [{"base": "base", "aligned": "aligned", "label": "synthetic pair", "matched": False}],
-        "analysis": {"bootstrap": 200}})
+        "analysis": {"bootstrap": 200},
+        "resolved": {"predictors": [{"name": f"{m}@no-history", "base_predictor": m, "intervention": "no-history"}
+                                    for m in ("base", "aligned")]}})
+    _write_simulation(run, rng)
+    return run
+
+
+def _write_simulation(run: Path, rng: np.random.Generator) -> None:
+    """``simulation_by_round.csv`` / ``simulation_totals.csv`` of 20 people and 20 players of 5 rounds."""
+    from analysis.simulated import compare
+    from envs.records import Event, Trajectory
+
+    def trajectories(p_j: float, who: str) -> list:
+        out = []
+        for i in range(20):
+            ev = []
+            for r in range(1, 6):
+                me, other = ("J" if rng.random() < p_j else "F"), ("J" if rng.random() < 0.5 else "F")
+                ev += [Event(r, "human", me, 3.0 if me == other else 1.0), Event(r, "opponent", other, 1.0)]
+            out.append(Trajectory(f"{who}{i}", "fam_b", "g", f"{who}{i}", "p", {}, tuple(ev)))
+        return out
+
+    by_round, totals = compare(trajectories(0.6, "p"), {"base": trajectories(0.3, "s")}, {"g": "J"}, n_boot=100)
+    by_round.to_csv(run / "simulation_by_round.csv", index=False)
+    totals.to_csv(run / "simulation_totals.csv", index=False)
 
 
 @pytest.fixture(scope="module")
