@@ -248,9 +248,8 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
                 raise fail(f"predictors[{i}].{key}: a {t} predictor needs {key!r}")
         if "name" in p and (not isinstance(p["name"], str) or not p["name"].strip()):
             raise fail(f"predictors[{i}].name: expected a non-empty string, got {p['name']!r}")
-        label = p.get("name") or (p["model"] if isinstance(p.get("model"), str) else None) or t
         for spec, iv in _interventions(p, [known[f] for f in (only or fams)], f"predictors[{i}]", fail):
-            named = intervened_name(label, iv) if iv is not None else label
+            named = spec_label(spec)
             if named in labels:
                 raise fail(f"predictors[{i}]: two predictors are called {named!r}; give one a 'name'")
             labels.add(named)
@@ -291,6 +290,13 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
                      source=source, raw=raw, pairs=[dict(p) for p in pairs], analysis=dict(analysis),
                      setup=setup, plugins=[p.describe() for p in setup.plugins if p.key.startswith("plugins")],
                      family_files=family_files, data_path=data_path, simulate=simulate)
+
+
+def spec_label(spec: dict) -> str:
+    """How a config names one (expanded) predictor spec — in ``pairs:``, ``simulate:`` and its error messages:
+    its ``name``, else its ``model``, else its ``type``, followed by ``@intervention`` under one."""
+    label = spec.get("name") or (spec["model"] if isinstance(spec.get("model"), str) else None) or spec["type"]
+    return intervened_name(label, parse_intervention(spec["intervention"])) if "intervention" in spec else label
 
 
 def _simulate(raw: Any, labels: set, families: list, fail) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from envs.registry import get_family
 from envs.replay import replay_all
 from predictors.base import Predictor
 from sim import datasets
-from sim.config import ConfigError, RunConfig
+from sim.config import ConfigError, RunConfig, spec_label
 from sim.datadir import resolve_data_dir
 from sim.jobs import PredictorJob, build_predictor, scored_by
 from sim.local_backend import score_local
@@ -314,11 +314,11 @@ def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dic
     from sim.counterfactual import play_in_run
 
     settings = dict(config.simulate)
-    failed = [n for n in settings["predictors"] if n in errors]
+    by_label = {spec_label(spec): p for spec, p in zip(config.predictors, predictors)}  # config names -> predictors
+    failed = [n for n in settings["predictors"] if by_label[n].name in errors]
     if failed:
         log(f"simulate: {', '.join(failed)} failed in scoring and do not play")
-        settings["predictors"] = [n for n in settings["predictors"] if n not in errors]
-    chosen = [p for p in predictors if p.name in settings["predictors"]]
+    chosen = [by_label[n] for n in settings["predictors"] if n not in failed]
     key = {p.name: digest({"predictor": manifest["predictor_hashes"][p.name], "decisions": manifest["decisions_hash"],
                            "settings": {k: settings[k] for k in ("opponent", "seed", "copies")}}) for p in chosen}
     pool = {p.name: scored_by(p, all_decisions) for p in chosen}

@@ -123,7 +123,7 @@ def test_the_statistics_by_hand():
 def _config(tmp_path, simulate, family="repeated_matrix"):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump({"name": "s", "data": {"family": family, "participants": 6},
-                                    "predictors": [{"type": "reciprocity"}, {"type": "uniform"}],
+                                    "predictors": [{"type": "reciprocity"}, {"type": "uniform"}, {"type": "nash"}],
                                     "simulate": simulate, "analysis": {"bootstrap": 100}}))
     return path
 
@@ -146,14 +146,14 @@ def test_a_run_plays_reuses_and_reports(tmp_path, data_root, capsys):
     from analysis.report import analyse, render_html
     from tests.test_report import _figures_on_page
 
-    cfg = _config(tmp_path, {"predictors": ["reciprocity", "uniform"], "seed": 3})
+    cfg = _config(tmp_path, {"predictors": ["reciprocity", "nash"], "seed": 3})  # config names: nash is nash-mixed
     run = tmp_path / "run"
     args = ["run", str(cfg), "--out", str(run), "--quiet", "--data-dir", str(data_root)]
     assert main(args) == 0
     header, played = read_simulated(run / "simulated" / "reciprocity.jsonl")
     assert header["seed"] == 3 and len(played) == 12  # 6 people × 2 games
     totals = pd.read_csv(run / "simulation_totals.csv")
-    assert set(totals["source"]) == {"people", "reciprocity", "uniform"}
+    assert set(totals["source"]) == {"people", "reciprocity", "nash-mixed"}
     capsys.readouterr()
     assert main(args) == 0
     assert "reciprocity: its simulated play is in" in capsys.readouterr().out
