@@ -76,12 +76,25 @@ def _err(value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.clip(np.vstack([below, above]), 0, None), nan=0.0)
 
 
-def _legend(fig: Figure, axes: list, ncols: int = 4) -> None:
-    """One legend for the whole figure (panels share colours), predictors in name order."""
+def _handles(axes: Iterable[Axes]) -> dict[str, object]:
+    """Label -> handle over all ``axes``, each label once (panels share colours), in first-drawn order."""
     handles: dict[str, object] = {}
     for ax in axes:
         for h, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, h)
+    return handles
+
+
+def _side_legend(fig: Figure, axes: Iterable[Axes]) -> None:
+    """One legend to the right of the panels, in drawing order (grouped lines stay together)."""
+    handles = _handles(axes)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
+
+
+def _legend(fig: Figure, axes: list, ncols: int = 4) -> None:
+    """One legend for the whole figure (panels share colours), predictors in name order."""
+    handles = _handles(axes)
     if handles:
         labels = sorted(handles)
         per_column = 0.065 * max(map(len, labels)) + 0.5  # inches one entry needs at fontsize 7
@@ -444,12 +457,7 @@ def nll_by_round(rounds: pd.DataFrame) -> Figure:
         ax.set_xlabel("round")
         ax.set_ylabel("NLL per choice (95 % CI band)")
         ax.grid(alpha=0.3)
-    handles: dict[str, object] = {}
-    for ax in axes:
-        for h, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, h)
-    if handles:
-        fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
+    _side_legend(fig, axes)
     return fig
 
 
@@ -484,11 +492,7 @@ def intervention_effects(rounds: pd.DataFrame) -> Figure:
             ax.set_xlabel("round")
             ax.set_ylabel(label, fontsize=8)
             ax.grid(alpha=0.3)
-    handles: dict[str, object] = {}
-    for ax in axes[0]:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
+    _side_legend(fig, axes[0])
     return fig
 
 
@@ -521,9 +525,5 @@ def simulation_curves(by_round: pd.DataFrame) -> Figure:
             ax.set_xlabel("round", fontsize=8)
             ax.set_ylabel("share of players (95 % CI)", fontsize=8)
             ax.grid(alpha=0.3)
-    handles: dict[str, object] = {}
-    for ax in fig.axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=7)
+    _side_legend(fig, fig.axes)
     return fig
