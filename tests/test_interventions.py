@@ -4,6 +4,7 @@ the rendered prompt of real decisions and nothing else; the config sweeps and ch
 from __future__ import annotations
 
 import re
+import warnings
 import sys
 import textwrap
 from dataclasses import replace
@@ -191,3 +192,28 @@ def test_a_sweep_runs_resumes_and_a_refused_one_exits_2(tmp_path, data_root, cap
     bad = _config(tmp_path, [{"type": "reciprocity", "intervention": "hide-payoffs"}])
     assert main(["run", str(bad), "--out", str(tmp_path / "bad"), "--quiet", "--data-dir", str(data_root)]) == 2
     assert "does not read prompts" in capsys.readouterr().err
+
+
+def test_glee_bargaining_keeps_the_offer_being_answered(glee_root):
+    """In GLEE the current round's events are the decision (the offer on the table): dropping or trimming the
+    history keeps them, and the question is unchanged."""
+    from envs.glee.loader import load_family
+    from envs.replay import replay_all
+    from tests.test_glee_bargaining import FORMAT
+
+    family = get_family("glee_bargaining")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trajectories = load_family(FORMAT, glee_root)[0][:40]
+    later = [dp for dp in replay_all(trajectories, family.make_env, progress=False) if dp.round >= 3]
+    assert later
+    for dp in later:
+        before = family.prompt(dp)
+        for spec in ("no-history", "last-1"):
+            new = parse(spec).apply(dp)
+            after = family.prompt(new)
+            assert {k: v for k, v in after.items() if k != "history"} == \
+                {k: v for k, v in before.items() if k != "history"}
+            assert [e for e in new.history if e.round == dp.round] == [e for e in dp.history if e.round == dp.round]
+            assert after["history"].splitlines() == before["history"].splitlines()[-len(after["history"].splitlines()):]
+        assert len(family.prompt(parse("no-history").apply(dp))["history"]) < len(before["history"])
