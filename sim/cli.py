@@ -183,6 +183,11 @@ def _list(args: argparse.Namespace) -> int:
         where = factory if isinstance(factory, str) else f"{factory.__module__}:{factory.__qualname__}"
         shown = "any key (**kwargs)" if keys is None else ", ".join(keys) or "(none)"
         print(f"  {name}: {shown}  [{where}]")
+    if not wanted:
+        from envs.interventions import NAMES
+
+        print("history interventions (intervention: on any predictor; envs/interventions.py):")
+        print(f"  {', '.join(NAMES)}")
     return ExitCode.OK
 
 

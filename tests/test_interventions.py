@@ -217,3 +217,13 @@ def test_glee_bargaining_keeps_the_offer_being_answered(glee_root):
             assert [e for e in new.history if e.round == dp.round] == [e for e in dp.history if e.round == dp.round]
             assert after["history"].splitlines() == before["history"].splitlines()[-len(after["history"].splitlines()):]
         assert len(family.prompt(parse("no-history").apply(dp))["history"]) < len(before["history"])
+
+
+def test_every_listed_spelling_parses():
+    from envs.interventions import NAMES
+
+    filled = {"last-K": "last-2", "shuffle[-SEED]": "shuffle-1", "opponent-all-A": "opponent-all-J",
+              "pkg.mod:function": "os.path:basename"}
+    assert [parse(filled.get(n, n)).name for n in NAMES] == [
+        "none", "no-history", "last-2", "shuffle-1", "opponent-flip", "opponent-all-J", "hide-payoffs",
+        "hide-own-moves", "fn-basename"]
