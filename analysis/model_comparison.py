@@ -146,7 +146,7 @@ def fitted_parameters(manifest: Mapping[str, Any]) -> pd.DataFrame:
     """Each fitted model's parameters across its cross-fitting folds (``FITTED_COLUMNS``), from a run's
     ``config.yaml``: ``describe()``'s ``fitted`` ({family: {fold: {parameter: value}}}, learning models and
     cognitive hierarchy / level-k) or ``fitted_lambda`` ({family: {fold: λ}}, qre).  Numbers only (level-k's
-    share vectors and the training likelihood are left out); ``at_upper_bound``: in how many folds the
+    share vectors, the training likelihood and the values a special case fixes, ``fixed``, are left out); ``at_upper_bound``: in how many folds the
     optimiser ended at the parameter's upper bound, where the model reports it."""
     described = ((manifest or {}).get("resolved") or {}).get("predictors") or []
     rows = []
@@ -160,7 +160,8 @@ def fitted_parameters(manifest: Mapping[str, Any]) -> pd.DataFrame:
             bound: dict[str, int] = {}
             for fit in (folds or {}).values():
                 for key, v in (fit or {}).items():
-                    if isinstance(v, (int, float)) and not isinstance(v, bool) and not key.startswith("train"):
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and not key.startswith("train") \
+                            and key not in (d.get("fixed") or {}):  # a special case's fixed values are not fits
                         values.setdefault(key, []).append(float(v))
                 for key in (fit or {}).get("at_upper_bound") or []:
                     bound[key] = bound.get(key, 0) + 1

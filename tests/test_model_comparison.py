@@ -120,7 +120,8 @@ def test_categories_come_from_the_run_and_old_runs_fall_back_to_the_class():
 
 def test_fitted_parameters_across_folds():
     manifest = {"resolved": {"predictors": [
-        {"name": "ewa", "fitted": {"fam": {0: {"phi": 0.6, "lam": 0.1, "train_nll": 9.0},
+        {"name": "ewa", "fixed": {"delta": 0.0}, "fitted": {"fam": {0: {"phi": 0.6, "lam": 0.1, "train_nll": 9.0,
+                                                                          "delta": 0.0},
                                            1: {"phi": 0.8, "lam": 0.3, "train_nll": 8.0},
                                            2: {"phi": 0.7, "lam": 0.2, "train_nll": 7.0}}}},
         {"name": "ch", "fitted": {"fam": {0: {"tau": 5.0, "lambda": 0.0, "at_upper_bound": ["tau"]},
