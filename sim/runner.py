@@ -289,7 +289,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
         nll_ranking(counted, **boot).to_csv(out / "nll_ranking.csv", index=False)
     if config.simulate:
         _simulate(config, predictors, templates, families, folders, all_decisions, manifest, errors, out, progress,
-                  log, boot)
+                  log, boot, timings)
     group_by = list(config.analysis.get("group_by") or [])
     by_variable = write_variable_metrics(predictions, decisions, group_by, out, config.analysis) \
         if group_by and len(predictions) else {}
@@ -307,7 +307,7 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
 def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dict, families: Sequence,
               folders: dict, all_decisions: Sequence[DecisionPoint], manifest: dict, errors: dict, out: Path,
-              progress: bool, log, boot: dict) -> None:
+              progress: bool, log, boot: dict, timings: dict) -> None:
     """``simulate:``: the named predictors play (``sim.counterfactual``); people vs players in
     ``simulation_by_round.csv`` and ``simulation_totals.csv`` (``analysis.simulated``)."""
     from analysis.simulated import compare
@@ -324,8 +324,10 @@ def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dic
     pool = {p.name: scored_by(p, all_decisions) for p in chosen}
     played = {}
     for p in chosen:
+        t0 = time.perf_counter()
         played.update(play_in_run({**settings, "predictors": [p.name]}, [p], templates,
                                   {f.name: f for f in families}, folders, pool[p.name], key, out, progress, log))
+        timings[f"play_{p.name}_s"] = time.perf_counter() - t0
     affirmative = {dp.game: dp.affirmative for dp in all_decisions}
     people = [t for ts in templates.values() for t in ts]
     by_round, totals = compare(people, played, affirmative, **boot)
