@@ -88,7 +88,8 @@ def _decision(family: Family, p: _Player, r: int) -> DecisionPoint:
                           events=tuple(p.events) + tuple(e for e in p.template.events if e.round == r))
     dps = [dp for dp in replay_all([provisional], family.make_env, progress=False) if dp.round == r]
     if len(dps) != 1:
-        raise SimulationError(f"{p.trajectory_id}: replay gave {len(dps)} decisions of the human seat in round {r}")
+        raise SimulationError(f"{p.trajectory_id}: replay gave {len(dps)} decisions of the human seat in round {r}, "
+                              "so it cannot be played round by round (play needs one human move every round)")
     return dps[0]
 
 

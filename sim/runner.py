@@ -311,7 +311,7 @@ def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dic
     """``simulate:``: the named predictors play (``sim.counterfactual``); people vs players in
     ``simulation_by_round.csv`` and ``simulation_totals.csv`` (``analysis.simulated``)."""
     from analysis.simulated import compare
-    from sim.counterfactual import play_in_run
+    from sim.counterfactual import SimulationError, play_in_run
 
     settings = dict(config.simulate)
     by_label = {spec_label(spec): p for spec, p in zip(config.predictors, predictors)}  # config names -> predictors
@@ -325,8 +325,12 @@ def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dic
     played = {}
     for p in chosen:
         t0 = time.perf_counter()
-        played.update(play_in_run({**settings, "predictors": [p.name]}, [p], templates,
-                                  {f.name: f for f in families}, folders, pool[p.name], key, out, progress, log))
+        try:
+            played.update(play_in_run({**settings, "predictors": [p.name]}, [p], templates,
+                                      {f.name: f for f in families}, folders, pool[p.name], key, out, progress,
+                                      log))
+        except SimulationError as exc:  # the scored results are saved already; this game cannot be played
+            raise ConfigError(f"{config.source}: simulate: {exc}") from None
         timings[f"play_{p.name}_s"] = time.perf_counter() - t0
     affirmative = {dp.game: dp.affirmative for dp in all_decisions}
     people = [t for ts in templates.values() for t in ts]

@@ -160,3 +160,15 @@ def test_a_run_plays_reuses_and_reports(tmp_path, data_root, capsys):
     assert [t.to_dict() for t in read_simulated(run / "simulated" / "reciprocity.jsonl")[1]] == \
         [t.to_dict() for t in played]
     assert _figures_on_page(render_html(analyse(run)))["fig-simulation"] == "img"
+
+
+def test_a_family_that_cannot_be_played_is_one_line_after_the_scores_are_saved(tmp_path, data_root, capsys):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({"name": "g", "data": {"family": "glee_bargaining", "participants": 3},
+                                    "predictors": [{"type": "uniform"}],
+                                    "simulate": {"predictors": ["uniform"], "opponent": "logged"}}))
+    run = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(run), "--quiet", "--data-dir", str(data_root)]) == 2
+    err = capsys.readouterr().err
+    assert "simulate:" in err and "cannot be played round by round" in err and len(err.strip().splitlines()) == 1
+    assert (run / "predictions.parquet").exists()
