@@ -70,9 +70,8 @@ class Intervened(Predictor):
         self.inner.fit(self.view(decisions))
 
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
-        out = self.inner.predict(self.view(batch))
-        return [Prediction(dp.decision_id, p.probs, {**p.diagnostics, "intervention": self.intervention.name})
-                if p.decision_id == dp.decision_id else p for dp, p in zip(batch, out)]
+        return [Prediction(p.decision_id, p.probs, {**p.diagnostics, "intervention": self.intervention.name})
+                for p in self.inner.predict(self.view(batch))]
 
     def write_prompts(self, folder, decisions: Sequence[DecisionPoint]) -> None:
         """The modified prompts, under this predictor's name (``prompts/<name>.txt``): per family the first

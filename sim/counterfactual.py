@@ -49,8 +49,12 @@ class _Player:
     trajectory_id: str
     participant_id: str
     rng: np.random.Generator
-    rounds: list[int]
+    logged: dict[int, dict[str, Event]]  # the template's moves by round and seat
     events: list[Event] = field(default_factory=list)
+
+    @property
+    def rounds(self) -> int:
+        return len(self.logged)
 
 
 def _round_events(t: Trajectory) -> dict[int, dict[str, Event]]:
@@ -70,14 +74,15 @@ def _context(e: Event) -> dict:
 def _players(templates: Sequence[Trajectory], name: str, seed: int, copies: int) -> list[_Player]:
     players = []
     for t in templates:
-        rounds = sorted(r for r, ev in _round_events(t).items() if HUMAN in ev and OPPONENT in ev)
-        if not rounds or rounds != list(range(1, len(rounds) + 1)):
+        logged = _round_events(t)
+        rounds = sorted(r for r, ev in logged.items() if HUMAN in ev and OPPONENT in ev)
+        if not rounds or rounds != list(range(1, len(logged) + 1)):
             raise SimulationError(f"{t.trajectory_id}: its rounds {rounds} are not 1..n with both seats' moves; "
                                   "it cannot be a template for play")
         for k in range(copies):
             pid = f"{t.participant_id}~{name}#{k}"
             players.append(_Player(t, f"{t.trajectory_id}~{name}#{k}", pid,
-                                   np.random.default_rng([seed, zlib.crc32(pid.encode())]), rounds))
+                                   np.random.default_rng([seed, zlib.crc32(pid.encode())]), logged))
     return players
 
 
@@ -105,17 +110,17 @@ def simulate(predictor: Predictor, family: Family, templates: Sequence[Trajector
     if copies < 1:
         raise SimulationError(f"copies must be at least 1, got {copies}")
     players = _players(templates, predictor.name, seed, copies)
-    n_rounds = max((len(p.rounds) for p in players), default=0)
-    bar = tqdm(total=sum(len(p.rounds) for p in players), desc=f"play {predictor.name}", unit="decision",
+    n_rounds = max((p.rounds for p in players), default=0)
+    bar = tqdm(total=sum(p.rounds for p in players), desc=f"play {predictor.name}", unit="decision",
                disable=not progress)
     for r in range(1, n_rounds + 1):
-        active = [p for p in players if r <= len(p.rounds)]
+        active = [p for p in players if r <= p.rounds]
         dps = [_decision(family, p, r) for p in active]
         predictions = predictor.predict(dps)
         for p, dp, pred in zip(active, dps, predictions):
             probs = np.array([pred.probs[a] for a in dp.legal_actions], float)
             mine = dp.legal_actions[int(p.rng.choice(len(probs), p=probs / probs.sum()))]
-            logged = _round_events(p.template)[r]
+            logged = p.logged[r]
             theirs = logged[OPPONENT].action if opponent == "logged" else family.opponent_move(dp, folder)
             game = family.stage_game_or_none(dp)
             pay_me, pay_them = game.payoff(mine, theirs) if game is not None else (None, None)
@@ -141,38 +146,33 @@ def read_simulated(path: Path) -> tuple[dict, list[Trajectory]]:
     return (lines[0] if lines else {}), [Trajectory.from_dict(d) for d in lines[1:]]
 
 
-def play_in_run(settings: dict, predictors: Sequence[Predictor], templates: dict[str, list[Trajectory]],
+def play_in_run(settings: dict, pred: Predictor, templates: dict[str, list[Trajectory]],
                 families: dict[str, Family], folders: dict[str, Path], fit_pool: Sequence[DecisionPoint],
-                key: dict[str, str], out: Path, progress: bool = True, log=print) -> dict[str, list[Trajectory]]:
-    """The run's ``simulate:`` section: each named predictor plays every template (the selected people's
-    trajectories, per family), written to ``out/simulated/<predictor>.jsonl`` (a header line, then one trajectory
-    per line).  A file whose header holds the same ``key[predictor]`` (the predictor's results-store hash, the
-    decisions and the simulation settings) is reused, so a resumed run plays nothing twice."""
+                key: str, out: Path, progress: bool = True, log=print) -> list[Trajectory]:
+    """One predictor of a run's ``simulate:`` section plays every template (the selected people's trajectories,
+    per family), written to ``out/simulated/<predictor>.jsonl`` (a header line, then one trajectory per line).
+    A file whose header holds the same ``key`` (the predictor's results-store hash, the decisions and the
+    simulation settings) is reused, so a resumed run plays nothing twice."""
     import json
 
     folder = out / "simulated"
     folder.mkdir(exist_ok=True)
-    by_name = {p.name: p for p in predictors}
-    played: dict[str, list[Trajectory]] = {}
-    for name in settings["predictors"]:
-        pred, path = by_name[name], folder / f"{name.replace('/', '_')}.jsonl"
-        header = {"predictor": name, "key": key[name], **{k: settings[k] for k in ("opponent", "seed", "copies")}}
-        if path.exists():
-            old, trajectories = read_simulated(path)
-            if old == header:
-                log(f"{name}: its simulated play is in {path}, reused")
-                played[name] = trajectories
-                continue
-        pred.fit(fit_pool)  # as for scoring: other people's decisions (a learner predicts nobody from their own)
-        trajectories = []
-        for fam_name, fam_templates in templates.items():
-            trajectories += simulate(pred, families[fam_name], fam_templates, folders[fam_name],
-                                     settings["opponent"], settings["seed"], settings["copies"], progress)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(header) + "\n")
-            for t in trajectories:
-                fh.write(json.dumps(t.to_dict(), default=str) + "\n")
-        tmp.replace(path)
-        played[name] = trajectories
-    return played
+    path = folder / f"{pred.name.replace('/', '_')}.jsonl"
+    header = {"predictor": pred.name, "key": key, **{k: settings[k] for k in ("opponent", "seed", "copies")}}
+    if path.exists():
+        old, trajectories = read_simulated(path)
+        if old == header:
+            log(f"{pred.name}: its simulated play is in {path}, reused")
+            return trajectories
+    pred.fit(fit_pool)  # as for scoring: other people's decisions (a learner predicts nobody from their own)
+    trajectories = []
+    for fam_name, fam_templates in templates.items():
+        trajectories += simulate(pred, families[fam_name], fam_templates, folders[fam_name], settings["opponent"],
+                                 settings["seed"], settings["copies"], progress)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(header) + "\n")
+        for t in trajectories:
+            fh.write(json.dumps(t.to_dict(), default=str) + "\n")
+    tmp.replace(path)
+    return trajectories

@@ -319,16 +319,14 @@ def _simulate(config: RunConfig, predictors: Sequence[Predictor], templates: dic
     if failed:
         log(f"simulate: {', '.join(failed)} failed in scoring and do not play")
     chosen = [by_label[n] for n in settings["predictors"] if n not in failed]
-    key = {p.name: digest({"predictor": manifest["predictor_hashes"][p.name], "decisions": manifest["decisions_hash"],
-                           "settings": {k: settings[k] for k in ("opponent", "seed", "copies")}}) for p in chosen}
-    pool = {p.name: scored_by(p, all_decisions) for p in chosen}
     played = {}
     for p in chosen:
         t0 = time.perf_counter()
+        key = digest({"predictor": manifest["predictor_hashes"][p.name], "decisions": manifest["decisions_hash"],
+                      "settings": {k: settings[k] for k in ("opponent", "seed", "copies")}})
         try:
-            played.update(play_in_run({**settings, "predictors": [p.name]}, [p], templates,
-                                      {f.name: f for f in families}, folders, pool[p.name], key, out, progress,
-                                      log))
+            played[p.name] = play_in_run(settings, p, templates, {f.name: f for f in families}, folders,
+                                         scored_by(p, all_decisions), key, out, progress, log)
         except SimulationError as exc:  # the scored results are saved already; this game cannot be played
             raise ConfigError(f"{config.source}: simulate: {exc}") from None
         timings[f"play_{p.name}_s"] = time.perf_counter() - t0
