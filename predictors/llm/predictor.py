@@ -67,7 +67,7 @@ class LLMPredictor(Predictor):
 
     def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
                  system: str | None = None, chat_template_from: str | None = None, engine: str = "trie",
-                 forward_batch: int = 8, max_nodes: int = 1536, batch_tokens: int = 4096, device: str = "auto",
+                 forward_batch: int = 8, max_nodes: int | None = None, batch_tokens: int = 4096, device: str = "auto",
                  name: str | None = None, progress: bool = True):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
@@ -144,8 +144,8 @@ class LLMPredictor(Predictor):
                 return self._tok.decode(ids[:start]) + text + self._tok.decode(ids[start + len(own):])
         return self._tok.decode(ids)  # not reached with the tokenizers we know; the decoded ids then
 
-    def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
-        """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
+    def _render(self, dp: DecisionPoint):
+        """(family, prompt text, whether the tokenizer adds special tokens, what precedes each option)."""
         family = _prompted_family(dp)
         body = self.variant.body(family.prompt(dp))
         # A stub ending in spaces ("Answer: Option ") would leave a lone space token that BPE
@@ -153,6 +153,19 @@ class LLMPredictor(Predictor):
         stub = self.variant.stub.rstrip(" ")
         lead = self.variant.stub[len(stub):]
         text, special = formats.render(body, self.system, self.format, self._tok, stub, self._template_tok)
+        return family, text, special, lead
+
+    def prompt_strings(self, dp: DecisionPoint) -> tuple[str, list[str]]:
+        """The prompt as tokenised (special tokens written out) and each option's continuation text:
+        what a string-based tool (lm-evaluation-harness's ``loglikelihood``) is given."""
+        self.load_tokenizer()
+        family, text, special, lead = self._render(dp)
+        return (self._as_tokenised(text, self._ids(text, special)),
+                [lead + family.option_text(a) for a in dp.legal_actions])
+
+    def encode(self, dp: DecisionPoint) -> tuple[ScoreRequest, dict[str, Any]]:
+        """Token ids of the prompt and of each option's continuation, with tokenisation checks."""
+        family, text, special, lead = self._render(dp)
         prompt_ids = self._ids(text, special)
         if dp.family not in self._first:
             self._first[dp.family] = (dp.decision_id, self._as_tokenised(text, prompt_ids))

@@ -85,6 +85,26 @@ def softcap(model) -> float | None:
     return getattr(cfg, "final_logit_softcapping", None)
 
 
+def layer_windows(model) -> list[int | None]:
+    """Each layer's attention window (None: the whole prefix), for counting useful attention cells."""
+    cfg = model.config
+    cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
+    window = getattr(cfg, "sliding_window", None)
+    if getattr(cfg, "use_sliding_window", True) is False:
+        window = None
+    types = getattr(cfg, "layer_types", None) or ["sliding_attention" if window else "full_attention"] * \
+        cfg.num_hidden_layers
+    return [window if t == "sliding_attention" else None for t in types]
+
+
+def causal_cells(length: int, window: int | None) -> int:
+    """Attention cells a causal sequence of ``length`` tokens needs: each token sees itself and
+    what precedes it (at most ``window`` tokens on a sliding layer)."""
+    if window is None or window >= length:
+        return length * (length + 1) // 2
+    return window * (window + 1) // 2 + (length - window) * window
+
+
 def apply_softcap(logits: torch.Tensor, cap: float | None) -> torch.Tensor:
     return torch.tanh(logits / cap) * cap if cap else logits
 
@@ -113,7 +133,9 @@ class Scorer:
                  progress: bool = True, full_logits: bool = False):
         self.model, self.device, self.forward_batch, self.pad_id = model, torch.device(device), forward_batch, pad_id
         self.progress, self.full_logits = progress, full_logits
-        self.stats = {"tokens": 0, "head_rows": 0, "forwards": 0, "attention_cells": 0}
+        self.stats = {"tokens": 0, "head_rows": 0, "forwards": 0, "attention_cells": 0, "useful_cells": 0,
+                      "reads": 0}
+        self._windows = layer_windows(model)
 
     @torch.inference_mode()
     def _run(self, batch: list[_Item], out: list[list[float]]) -> None:
@@ -131,8 +153,10 @@ class Scorer:
                            self.full_logits).cpu()
         self.stats["tokens"] += int(mask.sum())
         self.stats["head_rows"] += int(mask.sum()) if self.full_logits else len(rows)
+        self.stats["reads"] += len(rows)
         self.stats["forwards"] += 1
-        self.stats["attention_cells"] += len(batch) * width * width
+        self.stats["attention_cells"] += len(batch) * width * width * len(self._windows)
+        self.stats["useful_cells"] += sum(causal_cells(len(it.ids), w) for it in batch for w in self._windows)
         j = 0
         for it in batch:
             for targets in it.targets:

@@ -1,0 +1,88 @@
+"""FLOP accounting for scoring paths: what was executed, what was useful, and the structural limit.
+
+Counts follow the usual dense-transformer estimate (Kaplan et al. 2020, "Scaling laws
+for neural language models", sec. 2.1): 2 x non-embedding parameters per token, 2 x
+hidden x vocabulary per row of the language-model head, and 4 x (heads x head
+dimension) per attention cell and layer (scores and weighted sum).
+
+- *executed*: every token run, every head row computed, every attention cell of the
+  (dense or block-sparse) mask — masked cells and padding included;
+- *useful*: the same tokens, the head only at the rows that are read, and only the
+  cells a token actually attends (its ancestors, within a sliding window);
+- *structural limit*: the useful work of running each distinct trie node once — no
+  scorer can do less and stay exact — timed at the machine's measured matmul rate.
+
+Needs only torch and the scorer's request types, so ``benchmarks/gpu_check.py`` can
+use it on a machine with nothing but torch and transformers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from predictors.llm.scorer import ScoreRequest, layer_windows
+from predictors.llm.trie import build_trie
+
+
+@dataclass(frozen=True)
+class Shape:
+    body: int  # non-embedding parameters
+    hidden: int
+    vocab: int
+    attention_width: int  # heads x head dimension, per layer
+    windows: tuple[int | None, ...]  # per layer
+
+
+def shape_of(model) -> Shape:
+    emb = {id(p) for m in (model.get_input_embeddings(), model.get_output_embeddings()) for p in m.parameters()}
+    body = sum(p.numel() for p in model.parameters() if id(p) not in emb)
+    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    return Shape(body, cfg.hidden_size, cfg.vocab_size, cfg.num_attention_heads * head_dim,
+                 tuple(layer_windows(model)))
+
+
+def gflop(stats: dict, shape: Shape) -> tuple[float, float]:
+    """(executed, useful) GFLOP from a scorer's ``stats``."""
+    executed = (2 * shape.body * stats["tokens"] + 2 * shape.hidden * shape.vocab * stats["head_rows"]
+                + 4 * shape.attention_width * stats["attention_cells"])
+    useful = (2 * shape.body * stats["tokens"] + 2 * shape.hidden * shape.vocab * stats["reads"]
+              + 4 * shape.attention_width * stats["useful_cells"])
+    return executed / 1e9, useful / 1e9
+
+
+def read_sequences(requests: Sequence[ScoreRequest]) -> list[tuple[int, ...]]:
+    """Every sequence whose next-token distribution is read (prompt, prompt + option prefixes)."""
+    return [tuple(r.prompt_ids) + tuple(o[:j]) for r in requests for o in r.options for j in range(len(o))]
+
+
+def structural_limit(requests: Sequence[ScoreRequest], shape: Shape) -> dict:
+    """The useful work of running each distinct node of the requests' trie once."""
+    trie = build_trie(read_sequences(requests))
+    seen = trie.depth + 1
+    cells = int(sum(int(np.minimum(seen, w).sum()) if w else int(seen.sum()) for w in shape.windows))
+    stats = {"tokens": trie.size, "reads": len(trie.reads), "head_rows": len(trie.reads),
+             "attention_cells": cells, "useful_cells": cells}
+    return {"nodes": trie.size, "reads": len(trie.reads), "gflop": gflop(stats, shape)[1]}
+
+
+def matmul_peak(device: str | torch.device, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
+    """The machine's dense matmul rate (GFLOP/s) at this dtype, measured now."""
+    device = str(device)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
