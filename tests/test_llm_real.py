@@ -64,6 +64,23 @@ def test_probabilities_equal_a_straightforward_forward_pass(predictor, akata_dec
         assert 0 < p.diagnostics["mass"] <= 1
 
 
+@pytest.mark.parametrize("attention", ["dense", "sparse"])
+def test_engine_attentions_equal_separate_forward_passes(predictor, akata_decisions, attention):
+    """Dense masks and FlexAttention block masks, with passes small enough that trunk nodes are
+    stored and reused: the real models' option probabilities match one forward pass per prompt."""
+    from predictors.llm.engine import TrieEngine
+    from predictors.llm.scorer import Scorer
+
+    reqs = [predictor.encode(dp)[0] for dp in _sample(akata_decisions)]
+    engine = TrieEngine(predictor._model, max_nodes=64, progress=False, self_check=False, attention=attention)
+    got = engine.score(reqs)
+    ref = Scorer(predictor._model, forward_batch=1, progress=False).score(reqs)
+    assert engine.stats["tokens"] == engine.stats["nodes"]  # every trie node ran once
+    for g, r in zip(got, ref):
+        assert g.probs == pytest.approx(r.probs, abs=1e-4)
+        assert g.logprobs == pytest.approx(r.logprobs, abs=1e-3)
+
+
 def test_real_models_put_most_mass_on_the_decision_tokens(predictor, akata_decisions):
     preds = predictor.predict(_sample(akata_decisions))
     masses = [p.diagnostics["mass"] for p in preds]

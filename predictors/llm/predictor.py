@@ -28,6 +28,7 @@ from predictors.llm.engine import TrieEngine
 from predictors.llm.scorer import ScoreRequest, Scorer
 
 ENGINES = ("trie", "simple")
+ATTENTIONS = ("auto", "dense", "sparse")
 
 
 def _prompted_family(dp: DecisionPoint):
@@ -68,10 +69,12 @@ class LLMPredictor(Predictor):
     def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
                  system: str | None = None, chat_template_from: str | None = None, engine: str = "trie",
                  forward_batch: int = 8, max_nodes: int | None = None, batch_tokens: int = 4096, device: str = "auto",
-                 name: str | None = None, progress: bool = True):
+                 name: str | None = None, progress: bool = True, attention: str = "auto"):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
-        self.engine, self.max_nodes, self.batch_tokens = engine, max_nodes, batch_tokens
+        if attention not in ATTENTIONS:
+            raise ValueError(f"unknown attention {attention!r}; choose from {ATTENTIONS}")
+        self.engine, self.max_nodes, self.batch_tokens, self.attention = engine, max_nodes, batch_tokens, attention
         self.source = models.resolve(model, kind)  # fails now, before any weights load, if the spec is bad
         self.format = formats.choose_format(format, self.source.kind)
         self.variant = variants.load_variant(prompt)
@@ -107,7 +110,7 @@ class LLMPredictor(Predictor):
         pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
         if self.engine == "trie":
             self._scorer = TrieEngine(self._model, self.device, self.max_nodes, self.batch_tokens, pad,
-                                      progress=self.progress)
+                                      progress=self.progress, attention=self.attention)
         else:
             self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
 
@@ -251,7 +254,7 @@ class LLMPredictor(Predictor):
                 "prompt": {"name": self.variant.name, "source": self.variant.source, "template": self.variant.template,
                            "system": self.variant.system, "stub": self.variant.stub},
                 "engine": self.engine, "forward_batch": self.forward_batch,
-                "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens,
+                "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens, "attention": self.attention,
                 "engine_fallback": getattr(self._scorer, "fallback", None),
                 "device": self.device or self.device_request,
                 "first_prompt": next(iter(self._first.values()))[1] if self._first else None}
