@@ -35,6 +35,8 @@ from typing import Callable, Iterator
 
 import torch
 
+from predictors.llm.scorer import layer_windows
+
 NAME = "gamereplay_tree"
 _ACTIVE: list["TreeAttention"] = []  # the pass being run (a stack of one)
 
@@ -122,8 +124,7 @@ class TreeAttention:
         self.implementation = getattr(cfg, "_attn_implementation", None) or "eager"
         if getattr(cfg, "attn_logit_softcapping", None) and not sparse:
             self.implementation = "eager"  # SDPA cannot soft-cap attention logits
-        window = getattr(cfg, "sliding_window", None)
-        self.window = None if getattr(cfg, "use_sliding_window", True) is False else window
+        self.windows = layer_windows(model)
         self.store: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # layer -> (keys, values) of the trunk
         self.trunk_size = 0
         self.layout: PassLayout | None = None
@@ -151,13 +152,6 @@ class TreeAttention:
             self.layout, self._masks = None, {}
 
     # -- the rule ---------------------------------------------------------------------------
-    def _window_of(self, module) -> int | None:
-        if self.window is None:
-            return None
-        if hasattr(module, "sliding_window"):
-            return module.sliding_window  # None on the full-attention layers of hybrid models
-        return self.window
-
     def _allowed(self, window: int | None) -> torch.Tensor:
         """Boolean (B, N, P + N): which key each query sees, by one broadcast comparison."""
         lay = self.layout
@@ -215,7 +209,7 @@ class TreeAttention:
             # (H, B, P, D) -> (B, H, P, D), then the pass's own keys after them
             key = torch.cat([k_store[:, lay.prefix_slots].transpose(0, 1), key], dim=2)
             value = torch.cat([v_store[:, lay.prefix_slots].transpose(0, 1), value], dim=2)
-        window = self._window_of(module)
+        window = self.windows[module.layer_idx]
         mask, executed, useful = self._mask(window, query.shape[2], key.shape[2], query.dtype)
         self.stats["attention_cells"] += executed
         self.stats["useful_cells"] += useful

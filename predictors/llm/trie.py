@@ -103,7 +103,7 @@ class Unit:
         return len(self.nodes)
 
 
-def _ancestor_closure(trie: Trie, starts: Sequence[int], stop: np.ndarray | None = None) -> np.ndarray:
+def _ancestor_closure(trie: Trie, starts: Sequence[int]) -> np.ndarray:
     """Every ancestor of the given nodes (the nodes themselves included), sorted."""
     seen: set[int] = set()
     for s in starts:
