@@ -129,10 +129,9 @@ class TrieEngine:
             hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
         rows, cols, seqs = [], [], []
         for k, u in enumerate(units):
-            where = {int(node): col for col, node in enumerate(u.nodes)}
-            for node, seq in u.reads:
+            for node, seq in u.reads:  # a unit's nodes are increasing: its column is a binary search
                 rows.append(k)
-                cols.append(where[node])
+                cols.append(int(np.searchsorted(u.nodes, node)))
                 seqs.append(seq)
         if seqs:
             self._head(hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)], seqs,
