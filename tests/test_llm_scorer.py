@@ -161,3 +161,33 @@ def test_engine_falls_back_when_the_model_ignores_the_tree_mask(monkeypatch):
     assert eng.fallback
     for req, res in zip(reqs, got):
         assert res.logprobs == pytest.approx(_reference(model, req), abs=1e-4)
+
+
+@pytest.mark.parametrize("build", [_llama, _gemma], ids=["llama", "gemma3-sliding-softcap"])
+@pytest.mark.parametrize("attention", ["dense", "sparse"])
+def test_hidden_states_equal_a_plain_forward_pass(build, attention):
+    """The residual stream at each prompt's last token, from the scoring pass itself: the trie engine
+    (shared prefixes, chunks, tree attention) and the straightforward scorer both give what
+    transformers' own ``output_hidden_states`` gives for the prompt alone."""
+    from predictors.llm.engine import TrieEngine
+
+    model = build()
+    reqs = _requests(model.config.vocab_size)
+    reqs.append(ScoreRequest(reqs[3].prompt_ids[:20], reqs[3].options))  # a prompt inside another prompt
+    layers = [1, 2]
+    engine = TrieEngine(model, "cpu", max_nodes=8, batch_nodes=40, progress=False, self_check=False,
+                        attention=attention, hidden_layers=layers)
+    simple = Scorer(model, "cpu", forward_batch=3, progress=False, hidden_layers=layers)
+    for got in (engine.score(reqs), simple.score(reqs)):
+        for req, res in zip(reqs, got):
+            with torch.inference_mode():
+                states = model(input_ids=torch.tensor([req.prompt_ids]), output_hidden_states=True).hidden_states
+            assert res.hidden.shape == (2, model.config.hidden_size) and res.hidden.dtype == np.float16
+            # hidden_states[1] is block 1's output (the last entry has the final norm applied: block 2 is
+            # checked engine against scorer below)
+            np.testing.assert_allclose(res.hidden[0].astype(np.float32), states[1][0, -1].numpy(), rtol=2e-3,
+                                       atol=2e-3)
+        assert not np.array_equal(got[0].hidden, got[1].hidden)  # distinct prompts, distinct states
+    eng, ref = engine.score(reqs), simple.score(reqs)
+    for a, b in zip(eng, ref):
+        np.testing.assert_allclose(a.hidden.astype(np.float32), b.hidden.astype(np.float32), rtol=2e-3, atol=2e-3)

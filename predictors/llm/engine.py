@@ -16,7 +16,8 @@ over the whole vocabulary at every position.  This engine
    is computed twice,
 4. runs each pass with tree attention (``tree_attention``): every node attends
    exactly to its ancestors (position ids = depth; sliding-window layers get the
-   windowed rule), through a dense boolean mask or a sparse FlexAttention block mask,
+   windowed rule), through a dense mask cut into row blocks that gather only the keys
+   they see, or a sparse FlexAttention block mask,
 5. applies the language-model head only at the read nodes — or, with
    ``need_mass=False``, only at the option tokens' rows.
 
@@ -35,8 +36,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from predictors.llm.hidden import LayerTap
 from predictors.llm.scorer import (ScoreRequest, ScoreResult, Scorer, apply_softcap, check_requests,
-                                   results_from_sums, softcap)
+                                   results_from_sums, softcap, with_hidden)
 from predictors.llm.tree_attention import PassLayout, TreeAttention
 from predictors.llm.trie import Plan, Unit, build_trie, plan
 
@@ -50,9 +52,13 @@ def sparse_available(device: torch.device) -> bool:
     return device.type == "cuda"
 
 
-# (on CUDA, sparse) -> nodes per pass.  On 2 CPU cores with SmolLM2, 400 decisions: 512 nodes
-# 37 s, 768 38 s, 1536 45 s (masked cells 13% / 18% / 33% of the attention work).
-DEFAULT_NODES = {(False, False): 512, (False, True): 512, (True, False): 2048, (True, True): 8192}
+# (on CUDA, sparse) -> nodes per pass.  On 2 CPU cores with SmolLM2, 400 decisions, dense row
+# blocks of 64 queries: 512 nodes 40.6 s, 1024 39.1 s, 2048 39.9 s (before row blocks: 512 nodes
+# 37-42 s, 1536 45 s, masked cells 13% / 33% of the attention work).
+DEFAULT_NODES = {(False, False): 1024, (False, True): 512, (True, False): 2048, (True, True): 8192}
+# on CUDA -> queries per dense row block (tree_attention._row_blocks): small blocks skip more
+# masked cells, large ones launch fewer kernels.  CPU: 64 measured (40.6 s vs 42.2 s at 128).
+BLOCK_ROWS = {False: 64, True: 256}
 
 
 class TrieEngine:
@@ -68,7 +74,7 @@ class TrieEngine:
 
     def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int | None = None,
                  batch_nodes: int = 4096, pad_id: int = 0, need_mass: bool = True, progress: bool = True,
-                 self_check: bool = True, attention: str = "auto"):
+                 self_check: bool = True, attention: str = "auto", hidden_layers: Sequence[int] | None = None):
         if attention not in ("auto", "dense", "sparse"):
             raise ValueError(f"attention must be auto, dense or sparse, not {attention!r}")
         self.model, self.device = model, torch.device(device)
@@ -78,7 +84,11 @@ class TrieEngine:
             max_nodes = DEFAULT_NODES[(self.device.type == "cuda", self.sparse)]
         self.max_nodes, self.batch_nodes, self.pad_id = max_nodes, batch_nodes, pad_id
         self.fallback: str | None = None
-        self.tree = TreeAttention(model, sparse=self.sparse)
+        self.hidden_layers = list(hidden_layers) if hidden_layers else None
+        self.tap = LayerTap(model, self.hidden_layers) if self.hidden_layers else None
+        self._prompts: set[tuple[int, ...]] = set()  # sequences whose hidden states are kept (each prompt)
+        self._hidden: dict[tuple[int, ...], np.ndarray] = {}
+        self.tree = TreeAttention(model, sparse=self.sparse, block_rows=BLOCK_ROWS[self.device.type == "cuda"])
         self.stats = {"tokens": 0, "nodes": 0, "chunks": 0, "sequences": 0, "head_rows": 0, "reads": 0,
                       "attention_cells": 0, "useful_cells": 0}
 
@@ -125,14 +135,23 @@ class TrieEngine:
         body = getattr(self.model, self.model.base_model_prefix)
         unused = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=dev)  # the tree rule replaces any mask
         before = dict(self.tree.stats)
-        with self.tree.active(layout):
-            hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
         rows, cols, seqs = [], [], []
         for k, u in enumerate(units):
             for node, seq in u.reads:  # a unit's nodes are increasing: its column is a binary search
                 rows.append(k)
                 cols.append(int(np.searchsorted(u.nodes, node)))
                 seqs.append(seq)
+        with self.tree.active(layout):
+            if self.tap is None:
+                hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
+            else:  # the residual stream at the prompts' last tokens, from this same pass
+                at = [j for j, seq in enumerate(seqs) if seq in self._prompts]
+                where = (torch.tensor([rows[j] for j in at], dtype=torch.long, device=dev),
+                         torch.tensor([cols[j] for j in at], dtype=torch.long, device=dev))
+                with self.tap.reading(*where) as kept:
+                    hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
+                if at:
+                    self._hidden.update(zip((seqs[j] for j in at), self.tap.stack(kept)))
         if seqs:
             self._head(hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)], seqs,
                        targets, read_lp, full)
@@ -178,6 +197,7 @@ class TrieEngine:
         # option is one token (one softmax); otherwise each position needs its own normaliser.
         full = self.need_mass or any(len(o) > 1 for r in requests for o in r.options)
         plan_ = plan(build_trie([s for _, _, s, _ in reads]), self.max_nodes)
+        self._prompts = {tuple(r.prompt_ids) for r in requests} if self.tap is not None else set()
         self.stats["sequences"] += len(plan_.trie.reads)
         self.stats["nodes"] += plan_.trie.size
         self.tree.reset(len(plan_.trunk))
@@ -227,7 +247,11 @@ class TrieEngine:
         sums = [[0.0] * len(r.options) for r in requests]
         for i, k, seq, t in reads:
             sums[i][k] += read_lp[(seq, t)]
-        return results_from_sums(sums, full)
+        results = results_from_sums(sums, full)
+        if self.tap is not None:
+            results = with_hidden(results, [self._hidden[tuple(r.prompt_ids)] for r in requests])
+            self._hidden, self._prompts = {}, set()
+        return results
 
     def _check(self, requests: Sequence[ScoreRequest]) -> bool:
         """Compare the engine with the straightforward path on the shortest, a middle and the longest request."""
@@ -250,6 +274,6 @@ class TrieEngine:
                 warnings.warn(f"prefix-sharing engine disabled for this model ({why}); "
                               "scoring each prompt separately", RuntimeWarning, stacklevel=2)
         if self.fallback is not None:
-            return Scorer(self.model, self.device, forward_batch=8, pad_id=self.pad_id,
-                          progress=self.progress).score(requests, desc)
+            return Scorer(self.model, self.device, forward_batch=8, pad_id=self.pad_id, progress=self.progress,
+                          hidden_layers=self.hidden_layers).score(requests, desc)
         return self._score(requests, desc)

@@ -11,11 +11,14 @@ on CUDA an out-of-memory error halves the batch and retries.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from predictors.llm.hidden import LayerTap
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,13 @@ class ScoreResult:
     logprobs: tuple[float, ...]  # log P(option continuation | prompt)
     probs: tuple[float, ...]  # normalised over the options
     mass: float  # sum of P(option continuation | prompt): how much the model "chose" an option at all
+    #: (layers, hidden) float16 residual stream at the prompt's last token, when the scorer was asked for it
+    hidden: np.ndarray | None = None
+
+
+def with_hidden(results: list[ScoreResult], hidden: Sequence[np.ndarray | None]) -> list[ScoreResult]:
+    """The results with each request's hidden states attached (``predictors.llm.hidden``)."""
+    return [replace(r, hidden=h) for r, h in zip(results, hidden)]
 
 
 @dataclass(frozen=True)
@@ -130,9 +140,11 @@ class Scorer:
     """Scores ScoreRequests with one causal LM."""
 
     def __init__(self, model, device: str | torch.device = "cpu", forward_batch: int = 8, pad_id: int = 0,
-                 progress: bool = True, full_logits: bool = False):
+                 progress: bool = True, full_logits: bool = False, hidden_layers: Sequence[int] | None = None):
         self.model, self.device, self.forward_batch, self.pad_id = model, torch.device(device), forward_batch, pad_id
         self.progress, self.full_logits = progress, full_logits
+        self.tap = LayerTap(model, hidden_layers) if hidden_layers else None
+        self._hidden: dict[int, np.ndarray] = {}
         self.stats = {"tokens": 0, "head_rows": 0, "forwards": 0, "attention_cells": 0, "useful_cells": 0,
                       "reads": 0}
         self._windows = layer_windows(model)
@@ -148,9 +160,17 @@ class Scorer:
             mask[b, : len(it.ids)] = 1
             rows += [b] * len(it.positions)
             cols += list(it.positions)
-        lp = read_logprobs(self.model, ids.to(self.device), mask.to(self.device),
-                           torch.tensor(rows, device=self.device), torch.tensor(cols, device=self.device),
-                           self.full_logits).cpu()
+        args = (self.model, ids.to(self.device), mask.to(self.device), torch.tensor(rows, device=self.device),
+                torch.tensor(cols, device=self.device), self.full_logits)
+        if self.tap is None:
+            lp = read_logprobs(*args).cpu()
+        else:  # the prompt's last token is every item's first read position
+            at = torch.arange(len(batch), device=self.device), torch.tensor([it.positions[0] for it in batch],
+                                                                            device=self.device)
+            with self.tap.reading(*at) as kept:
+                lp = read_logprobs(*args).cpu()
+            for it, h in zip(batch, self.tap.stack(kept)):
+                self._hidden.setdefault(it.request, h)
         self.stats["tokens"] += int(mask.sum())
         self.stats["head_rows"] += int(mask.sum()) if self.full_logits else len(rows)
         self.stats["reads"] += len(rows)
@@ -185,4 +205,7 @@ class Scorer:
             done_requests |= new
             bar.update(len(new))
         bar.close()
-        return results_from_sums(sums)
+        results = results_from_sums(sums)
+        if self.tap is not None:
+            results = with_hidden(results, [self._hidden.pop(i) for i in range(len(requests))])
+        return results

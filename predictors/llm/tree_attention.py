@@ -14,9 +14,12 @@ which keys a query sees changes:
 
 Two ways to apply that rule:
 
-- ``dense``: a (B, 1, N, P + N) mask built by one broadcast comparison (additive, in
-  the model's dtype) and handed to the model's own attention function (SDPA or eager; eager keeps Gemma-2's
-  attention-logit soft-capping); every cell is computed, the masked ones too;
+- ``dense``: the rule built by one broadcast comparison, cut into blocks of
+  ``block_rows`` consecutive queries, each with only the key columns one of its
+  queries sees (in pre-order those are few: the block's root-paths); each block's
+  additive mask (in the model's dtype) goes to the model's own attention function
+  (SDPA or eager; eager keeps Gemma-2's attention-logit soft-capping), so the masked
+  cells left are those inside a block's gathered columns;
 - ``sparse``: the same rule as a FlexAttention ``mask_mod`` turned into a block mask,
   so blocks with no ancestor pair are skipped and no N x N tensor exists.  Needs
   ``torch.compile`` (a GPU, or a C++ compiler on a CPU).
@@ -116,9 +119,9 @@ def register() -> None:
 class TreeAttention:
     """Owns the key/value store of trunk nodes and applies the ancestor rule in each pass."""
 
-    def __init__(self, model, sparse: bool = False):
+    def __init__(self, model, sparse: bool = False, block_rows: int = 64):
         register()
-        self.model, self.sparse = model, sparse
+        self.model, self.sparse, self.block_rows = model, sparse, block_rows
         cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
         self.config = cfg
         self.implementation = getattr(cfg, "_attn_implementation", None) or "eager"
@@ -164,7 +167,8 @@ class TreeAttention:
         """The mask of this pass for one window, with the cells it executes and those that are useful.
 
         Useful cells: each real node sees all its ancestors and itself (depth + 1 of them),
-        or the last ``window`` of them on a sliding layer.
+        or the last ``window`` of them on a sliding layer.  Dense: a list of row blocks,
+        each with the key columns some query of the block sees (``_row_blocks``).
         """
         if window in self._masks:
             return self._masks[window]
@@ -187,12 +191,34 @@ class TreeAttention:
             if mask.full_kv_num_blocks is not None:
                 blocks += int(mask.full_kv_num_blocks.sum())
             executed = blocks * mask.BLOCK_SIZE[0] * mask.BLOCK_SIZE[1]
-        else:  # additive, in the model's dtype: what both SDPA and the eager functions take
-            ok = self._allowed(window)
-            mask = torch.zeros(ok.shape, dtype=dtype, device=ok.device).masked_fill_(~ok, torch.finfo(dtype).min)
-            mask, executed = mask[:, None], ok.numel()
+        else:
+            mask = self._row_blocks(self._allowed(window), dtype)
+            executed = sum(m.numel() for _, _, _, m in mask)
         self._masks[window] = (mask, executed, useful)
         return self._masks[window]
+
+    def _row_blocks(self, ok: torch.Tensor, dtype: torch.dtype) -> list:
+        """Cut the dense rule into blocks of ``block_rows`` queries, each with only the keys it needs.
+
+        In pre-order a node's ancestors come before it, and a pass's nodes see only
+        their own root-paths, so a block of consecutive queries needs few of the key
+        columns: computing only those (gathered, as an additive mask in the model's
+        dtype) skips most masked cells without a fused sparse kernel.
+        Returns (first row, end row, key columns or None for all, mask) per block.
+        """
+        n_query, n_key = ok.shape[1], ok.shape[2]
+        out = []
+        for a in range(0, n_query, self.block_rows):
+            b = min(a + self.block_rows, n_query)
+            part = ok[:, a:b]
+            cols = part.any(dim=1).any(dim=0).nonzero().squeeze(1)
+            if len(cols) * 10 > n_key * 9:  # nearly all: no gather
+                cols = None
+            else:
+                part = part[:, :, cols]
+            mask = torch.zeros(part.shape, dtype=dtype, device=ok.device).masked_fill_(~part, torch.finfo(dtype).min)
+            out.append((a, b, cols, mask[:, None]))
+        return out
 
     def attend(self, module, query, key, value, **kwargs):
         lay = self.layout
@@ -216,4 +242,9 @@ class TreeAttention:
         kwargs.pop("sliding_window", None)  # the mask already applies it
         if self.sparse:
             return _flex(module, query, key, value, mask, kwargs.get("scaling"))
-        return _inner_attention(module, self.implementation)(module, query, key, value, mask, **kwargs)
+        inner = _inner_attention(module, self.implementation)
+        outs = []
+        for a, b, cols, blk in mask:
+            k, v = (key, value) if cols is None else (key.index_select(2, cols), value.index_select(2, cols))
+            outs.append(inner(module, query[:, :, a:b], k, v, blk, **kwargs)[0])
+        return (outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)), None
