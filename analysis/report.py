@@ -69,6 +69,8 @@ class ReportData:
     #: counterfactual play (``simulate:``): people vs simulated players, by round and in total
     simulation: pd.DataFrame = field(default_factory=pd.DataFrame)
     simulation_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: linear probes against the models' outputs, per family × model × layer (``analysis.probes``)
+    probes: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     #: why a section has no panels (section name -> one line), e.g. pairs without ``pairs:`` in the config
@@ -176,6 +178,14 @@ def analyse(run_dir: str | Path) -> ReportData:
         data.missing["simulation"] = (
             "Counterfactual play puts a predictor in the human's seat against the opponent people faced: add "
             "`simulate: {predictors: [NAME, ...]}` to the run config. This run has none.")
+    from analysis.probes import probe_table
+
+    data.probes = probe_table(predictions, decisions, manifest, small_boot, seed)
+    if data.probes.empty:
+        data.missing["probes"] = (
+            "Probes read how people play from a model's hidden states at each decision: add `type: probe` with "
+            "`model:` and `layers: [0.25, 0.5, 0.75, 1.0]` (and `control: shuffled` / `random-init` beside it) to "
+            "the run config (configs/probes.yaml). This run has none.")
     data.calibration = calibration.reliability(predictions, bins=10, n_boot=small_boot, seed=seed)
     if predictions["is_rate"].any():
         data.ceiling = ceiling.ceiling_table(predictions, decisions)
@@ -281,6 +291,11 @@ FIGURES = [
      lambda d: figs.normative_bias_bars(d.bias)),
     ("fig-sensitivity", "Filter sensitivity: base:aligned wins over mass and r thresholds",
      lambda d: figs.sensitivity_heatmaps(d.grid)),
+    ("fig-probes", "Linear probes: r with people of a logistic regression on each layer's hidden state at the "
+                   "decision (cross-fitted over participants), against relative depth, with 95% participant-"
+                   "bootstrap intervals; dash-dot: the model's own output; dashed: the same probe on a randomly "
+                   "initialised model; dotted: on shuffled labels; grey: feature-logit on the history features",
+     lambda d: figs.layer_curves(d.probes)),
     ("fig-calibration", "Calibration (reliability curves; bars: 95% interval of the observed rate)",
      lambda d: figs.calibration_curves(d.calibration)),
 ]
@@ -377,6 +392,27 @@ def _simulation_html(data: ReportData) -> str:
             + _table_html(summary, "differences") + _figure("fig-simulation", data))
 
 
+def probes_display(data: ReportData) -> pd.DataFrame:
+    """The probe table as the report prints it: every r and NLL with its interval in one cell."""
+    t = data.probes.copy()
+    for col in ("probe_r", "probe_nll", "output_r", "output_nll", "gap_r", "shuffled_r", "random_init_r",
+                "feature_logit_r"):
+        t = _merge_ci(t, col, f"{col}_ci_low", f"{col}_ci_high")
+    return t.drop(columns=["relative_depth"])
+
+
+def _probes_html(data: ReportData) -> str:
+    if "probes" in data.missing:
+        return _missing(data, "probes")
+    intro = ("<p>A probe is a logistic regression from one layer's hidden state at the decision to what the person "
+             "did, fitted on other participants only. Probe r well above the output's r (gap > 0) means the model "
+             "holds knowledge of how people play that its answer does not show; read it against the controls: "
+             "shuffled labels (the probe's floor), a randomly initialised model of the same architecture (what any "
+             "representation of the prompt allows) and feature-logit (what the visible history alone explains)."
+             "</p>")
+    return intro + _table_html(probes_display(data), "probes") + _figure("fig-probes", data)
+
+
 def _normative_html(data: ReportData) -> str:
     if "normative" in data.missing:
         return _missing(data, "normative")
@@ -414,6 +450,7 @@ def render_html(data: ReportData) -> str:
         ("Counterfactual play: people vs simulated players", _simulation_html(data)),
         ("Base vs aligned pairs", _pairs_html(data)),
         ("Normative bias", _normative_html(data)),
+        ("Linear probes: knowledge inside vs output", _probes_html(data)),
         ("Round by round", _figure("fig-rounds", data)),
         ("Calibration", _figure("fig-calibration", data)),
     ]
@@ -446,6 +483,8 @@ def render_markdown(data: ReportData) -> str:
     out += ["## Normative bias", "", data.missing.get("normative") or _md_table(bias_display(data))]
     out += ["## Counterfactual play: people vs simulated players", "",
             data.missing.get("simulation") or _md_table(simulation_display(data))]
+    out += ["## Linear probes: knowledge inside vs output", "",
+            data.missing.get("probes") or _md_table(probes_display(data))]
     eff, did = interventions_display(data)
     out += ["## History interventions", "", data.missing.get("interventions") or _md_table(eff)]
     if not did.empty:
@@ -463,6 +502,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> tupl
     md_path.write_text(render_markdown(data), encoding="utf-8")
     (out / "report_tables.json").write_text(json.dumps(
         {k: getattr(data, k).to_dict(orient="records")
-         for k in ("headline", "models", "interventions", "intervention_rounds", "did", "pairs", "wins", "bias")},
+         for k in ("headline", "models", "interventions", "intervention_rounds", "did", "pairs", "wins", "bias",
+                  "probes")},
         default=str, indent=1))
     return html_path, md_path

@@ -527,3 +527,42 @@ def simulation_curves(by_round: pd.DataFrame) -> Figure:
             ax.grid(alpha=0.3)
     _side_legend(fig, fig.axes)
     return fig
+
+
+def layer_curves(table: pd.DataFrame) -> Figure:
+    """Probe r with people against relative depth (block / blocks), one panel per family (``analysis.probes``):
+    per model its probe (solid, with 95 % participant-bootstrap intervals), the same probe on a randomly
+    initialised model (dashed) and on shuffled labels (dotted), and the model's own output r (a horizontal
+    line in its colour); ``feature-logit`` on the family's history features in grey."""
+    if table.empty:
+        raise NothingToShow("no probes in this run (give a predictor `type: probe`)")
+    families = sorted(table["family"].unique())
+    fig, axes = _grid(len(families))
+    colours = _colours(table["model"])
+    for ax, family in zip(axes, families):
+        t = table[table["family"] == family]
+        for model, g in t.groupby("model", sort=True):
+            g = g.sort_values("relative_depth")
+            x, c = g["relative_depth"].to_numpy(float), colours[model]
+            label = f"{model} ({g['role'].iloc[0]})" if g["role"].iloc[0] else model
+            ax.errorbar(x, g["probe_r"], yerr=_err(g["probe_r"], g["probe_r_ci_low"], g["probe_r_ci_high"]),
+                        color=c, marker="o", capsize=2, label=f"probe: {label}")
+            for col, style, what in (("random_init_r", "--", "random-init model"), ("shuffled_r", ":", "shuffled")):
+                if g[col].notna().any():
+                    ax.errorbar(x, g[col], yerr=_err(g[col], g[f"{col}_ci_low"], g[f"{col}_ci_high"]), color=c,
+                                linestyle=style, marker=".", capsize=1, alpha=0.7, label=f"probe, {what}: {model}")
+            out = g["output_r"].dropna()
+            if len(out):
+                ax.axhline(out.iloc[0], color=c, linestyle="-.", linewidth=1, label=f"output: {model}")
+        fl = t["feature_logit_r"].dropna()
+        if len(fl):
+            ax.axhspan(t["feature_logit_r_ci_low"].iloc[0], t["feature_logit_r_ci_high"].iloc[0], color="0.85",
+                       zorder=0)
+            ax.axhline(fl.iloc[0], color="0.4", linewidth=1, label="feature-logit (history features)")
+        ax.axhline(0, color="0.7", linewidth=0.5)
+        ax.set_title(family, fontsize=9)
+        ax.set_xlabel("relative depth (block / blocks)")
+        ax.set_ylabel("r with people")
+        ax.set_xlim(0, 1.05)
+    _side_legend(fig, axes)
+    return fig

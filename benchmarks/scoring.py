@@ -16,7 +16,10 @@ Paths, all in this process on the same decision points and the same loaded model
   only its time is reported;
 - ``engine``: ``predictors.llm.engine.TrieEngine`` with dense tree masks;
 - ``engine-sparse``: the same with FlexAttention block masks (fused only on CUDA; on a
-  CPU it is torch's exact reference implementation, slow).
+  CPU it is torch's exact reference implementation, slow);
+- ``engine-hidden``: ``engine`` also keeping the residual stream of the default probe
+  layers (``predictors.llm.hidden.DEFAULT_DEPTHS``) at every prompt's last token, float16:
+  what a probe's hidden states cost in time (against ``engine``) and on disk (printed).
 
 Per path: time, decisions/s, tokens run through the model against the trie's distinct
 nodes, executed and useful GFLOP (``predictors.llm.accounting``: masked attention cells
@@ -44,12 +47,13 @@ from envs.registry import get_family  # noqa: E402
 from envs.replay import replay_all  # noqa: E402
 from predictors.llm.accounting import gflop, matmul_peak, shape_of, structural_limit  # noqa: E402
 from predictors.llm.engine import TrieEngine  # noqa: E402
+from predictors.llm.hidden import decoder_blocks, resolve_layers  # noqa: E402
 from predictors.llm.predictor import LLMPredictor  # noqa: E402
 from predictors.llm.scorer import Scorer  # noqa: E402
 from sim import datasets  # noqa: E402
 from sim.runner import select  # noqa: E402
 
-PATHS = ("straightforward", "harness", "engine", "engine-sparse")
+PATHS = ("straightforward", "harness", "engine", "engine-sparse", "engine-hidden")
 
 
 def harness_probs(pred: LLMPredictor, decisions, batch_size: int) -> list[list[float]]:
@@ -132,9 +136,16 @@ def main(argv: list[str] | None = None) -> int:
             if name == "straightforward":
                 scorer = Scorer(model, device, forward_batch=1, pad_id=pad, progress=True, full_logits=True)
             else:
+                blocks = resolve_layers(None, len(decoder_blocks(model))) if name == "engine-hidden" else None
                 scorer = TrieEngine(model, device, max_nodes=args.max_nodes, pad_id=pad, progress=True,
-                                    self_check=False, attention="sparse" if name == "engine-sparse" else "dense")
-            probs[name] = [list(r.probs) for r in scorer.score(requests, desc=name)]
+                                    self_check=False, attention="sparse" if name == "engine-sparse" else "dense",
+                                    hidden_layers=blocks)
+            results = scorer.score(requests, desc=name)
+            probs[name] = [list(r.probs) for r in results]
+            if blocks:
+                hidden_mb = sum(r.hidden.nbytes for r in results) / 1e6
+                print(f"{name}: hidden states of blocks {blocks} at {len(results):,} decisions: "
+                      f"{hidden_mb:.1f} MB in float16", flush=True)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         secs = time.perf_counter() - t

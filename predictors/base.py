@@ -10,6 +10,7 @@ decisions when predicting a person (leave-one-participant-out).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from envs.records import DecisionPoint
@@ -28,7 +29,8 @@ class Prediction:
 
 
 #: the kinds of model the report tells apart (``Predictor.category``), in the order it lists them
-CATEGORIES = ("baseline", "descriptive", "equilibrium", "bounded rationality", "learning", "language model", "other")
+CATEGORIES = ("baseline", "descriptive", "equilibrium", "bounded rationality", "learning", "language model", "probe",
+              "other")
 
 
 class Predictor:
@@ -60,6 +62,10 @@ class Predictor:
 
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
         raise NotImplementedError
+
+    def bind_run(self, run_dir: str | Path) -> None:
+        """Where the run's files are: a predictor that keeps intermediate results (a probe's hidden states)
+        keeps them there, so a re-run finds them.  Default: nothing to keep."""
 
     def describe(self) -> dict[str, Any]:
         """Plain settings for the run manifest."""

@@ -309,6 +309,7 @@ def _register_builtin() -> None:
         register_predictor(name, cls, origin="built-in")
     # lazy: importing the LLM predictor imports torch (its keys are read from the source, see _static_signature)
     register_predictor("llm", "predictors.llm.predictor:LLMPredictor", origin="built-in")
+    register_predictor("probe", "predictors.probe:Probe", origin="built-in")
 
 
 _register_builtin()

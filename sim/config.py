@@ -53,6 +53,7 @@ import yaml
 from envs.interventions import InterventionError, parse as parse_intervention
 from envs.registry import FamilyError, families as known_families
 from predictors.intervened import intervened_name
+from predictors.probe import probe_name
 from sim.plugins import PluginError, PluginSetup, activate
 from sim.plugins import resolve as resolve_plugins
 
@@ -251,7 +252,8 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
                 raise fail(f"predictors[{i}].{key}: a {t} predictor needs {key!r}")
         if "name" in p and (not isinstance(p["name"], str) or not p["name"].strip()):
             raise fail(f"predictors[{i}].name: expected a non-empty string, got {p['name']!r}")
-        for spec, iv in _interventions(p, [known[f] for f in (only or fams)], f"predictors[{i}]", fail):
+        for spec, iv in (pair for one in _probe_layers(p, f"predictors[{i}]", fail)
+                         for pair in _interventions(one, [known[f] for f in (only or fams)], f"predictors[{i}]", fail)):
             named = spec_label(spec)
             if named in labels:
                 raise fail(f"predictors[{i}]: two predictors are called {named!r}; give one a 'name'")
@@ -297,8 +299,12 @@ def parse(raw: Any, source: str = "<dict>") -> RunConfig:
 
 def spec_label(spec: dict) -> str:
     """How a config names one (expanded) predictor spec — in ``pairs:``, ``simulate:`` and its error messages:
-    its ``name``, else its ``model``, else its ``type``, followed by ``@intervention`` under one."""
-    label = spec.get("name") or (spec["model"] if isinstance(spec.get("model"), str) else None) or spec["type"]
+    its ``name``, else its ``model`` (a probe: ``probe:<model>:<layer>[:<control>]``), else its ``type``, followed
+    by ``@intervention`` under one."""
+    if spec["type"] == "probe" and not spec.get("name") and isinstance(spec.get("model"), str):
+        label = probe_name(spec["model"], spec.get("layer", 1.0), spec.get("control", "none"))
+    else:
+        label = spec.get("name") or (spec["model"] if isinstance(spec.get("model"), str) else None) or spec["type"]
     return intervened_name(label, parse_intervention(spec["intervention"])) if "intervention" in spec else label
 
 
@@ -333,6 +339,21 @@ def _simulate(raw: Any, labels: set, families: list, fail) -> dict[str, Any]:
             raise fail(f"simulate.{key}: expected an integer >= {low}, got {v!r}")
     return {"predictors": list(names), "opponent": opponent, "seed": raw.get("seed", 0),
             "copies": raw.get("copies", 1)}
+
+
+def _probe_layers(p: dict, where: str, fail) -> list[dict]:
+    """A probe spec with ``layers: [...]`` as one spec per layer (``predictors.probe``: one prediction table per
+    layer; all of them share one forward pass); any other spec as it is."""
+    if p.get("type") != "probe" or "layers" not in p:
+        return [p]
+    layers = p["layers"]
+    if (not isinstance(layers, list) or not layers
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in layers)):
+        raise fail(f"{where}.layers: expected a list of block numbers or relative depths in (0, 1], got {layers!r}")
+    if "layer" in p:
+        raise fail(f"{where}: give 'layer' or 'layers', not both")
+    name = p.get("name")
+    return [{**p, "layer": x, **({"name": f"{name}:{x}"} if name and len(layers) > 1 else {})} for x in layers]
 
 
 def _interventions(p: dict, families: list, where: str, fail) -> list[tuple[dict, Any]]:

@@ -61,7 +61,7 @@ class PredictorJob:
     @property
     def uses_gpu(self) -> bool:
         """Whether a worker scoring this job should hold a GPU (language models only)."""
-        return self.spec.get("type") == "llm"
+        return self.spec.get("type") in ("llm", "probe")
 
 
 def score_shard(pred: Predictor, shard: Shard, by_id: Mapping[str, DecisionPoint]) -> pd.DataFrame:

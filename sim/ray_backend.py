@@ -81,7 +81,7 @@ class PredictorWorker:
     """What a Ray actor runs: one predictor, built and fitted once, scoring shard after shard."""
 
     def __init__(self, spec: Mapping[str, Any], decisions: Sequence[DecisionPoint], threads: int | None = None,
-                 setup: PluginSetup | None = None):
+                 setup: PluginSetup | None = None, run_dir: str | None = None):
         if threads:  # the CPUs Ray gave this worker, not the machine's
             try:
                 import torch
@@ -90,6 +90,8 @@ class PredictorWorker:
             except ImportError:
                 pass
         self.predictor = build_predictor(spec, progress=False, setup=setup)  # plugins first: a fresh process
+        if run_dir is not None:
+            self.predictor.bind_run(run_dir)
         self.by_id = {dp.decision_id: dp for dp in decisions}
         self.fit_pool = scored_by(self.predictor, decisions)
         self.fitted = False
@@ -168,7 +170,8 @@ def score_ray(jobs: Sequence[PredictorJob], decisions: Sequence[DecisionPoint], 
                                                                                       else 0)
             actor = worker_cls.options(num_cpus=options.cpus_per_worker, num_gpus=gpus,
                                        max_restarts=options.retries, max_task_retries=options.retries
-                                       ).remote(job.spec, shared, max(1, int(options.cpus_per_worker)), setup)
+                                       ).remote(job.spec, shared, max(1, int(options.cpus_per_worker)), setup,
+                                               str(store.root))
             actors[job.name], left[job.name], started[job.name] = actor, len(missing), time.perf_counter()
             for shard in missing:
                 live[actor.score.remote(shard)] = (job, shard)

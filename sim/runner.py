@@ -189,6 +189,8 @@ def run(config: RunConfig, out_dir: str | Path, data_dir: str | None = None, lim
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for pred in predictors:  # where a predictor that keeps intermediate results (probes) keeps them
+        pred.bind_run(out)
     participants = limit if limit is not None else config.participants
 
     earlier = _described(out / "config.yaml")  # a resumed run: what the run that scored the kept shards said

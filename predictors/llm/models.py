@@ -104,6 +104,8 @@ def resolve(spec: str, kind: str | None = None) -> ModelSource:
 
 #: seconds one connection to the hub may take before it counts as unreachable
 HUB_TIMEOUT_S = 3.0
+#: ``weights:`` of an llm predictor: the trained ones, or a random initialisation of the same architecture
+WEIGHTS = ("pretrained", "random")
 _TRUE = {"1", "on", "yes", "true"}
 
 
@@ -174,12 +176,32 @@ def _converted_dir(src: ModelSource) -> Path:
     return cache_root() / f"{f.stem}-{key}"
 
 
-def load(src: ModelSource, dtype=None, device: str = "cpu"):
-    """(tokenizer, model) in eval mode on ``device``; GGUF conversions are cached on disk."""
+def _random_init(config, dtype):
+    """A model of this architecture with random weights (seed 0): what any representation of the prompt
+    text allows, the control a probe is read against (Hewitt & Liang 2019)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return AutoModelForCausalLM.from_config(config, dtype=dtype)
+
+
+def load(src: ModelSource, dtype=None, device: str = "cpu", random_init: bool = False):
+    """(tokenizer, model) in eval mode on ``device``; GGUF conversions are cached on disk.
+
+    ``random_init``: the same architecture with freshly initialised weights (seed 0), no trained weights
+    used; its configuration comes from where the trained model's would (nothing more is downloaded)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     dtype = dtype or torch.float32
+    if random_init and not src.gguf_file:
+        local = check_available(src)
+        tok = AutoTokenizer.from_pretrained(src.location, local_files_only=local)
+        model = _random_init(AutoConfig.from_pretrained(src.location, local_files_only=local), dtype)
+        model.to(device).eval()
+        return tok, model
     if src.gguf_file:
         cached = _converted_dir(src)
         if (cached / "config.json").exists():
@@ -208,6 +230,8 @@ def load(src: ModelSource, dtype=None, device: str = "cpu"):
                     warnings.warn(f"could not cache the converted weights in {cached} ({exc}); the GGUF file "
                                   "will be converted again next time (set GAMEREPLAY_MODEL_CACHE)", RuntimeWarning)
             model = model.to(dtype)
+        if random_init:  # the GGUF's own configuration, its weights discarded
+            model = _random_init(model.config, dtype)
     else:
         local = check_available(src)
         tok = AutoTokenizer.from_pretrained(src.location, local_files_only=local)

@@ -25,6 +25,7 @@ from envs.registry import get_family
 from predictors.base import Prediction, Predictor
 from predictors.llm import formats, models, variants
 from predictors.llm.engine import TrieEngine
+from predictors.llm.hidden import decoder_blocks, resolve_layers
 from predictors.llm.scorer import ScoreRequest, Scorer
 
 ENGINES = ("trie", "simple")
@@ -69,12 +70,15 @@ class LLMPredictor(Predictor):
     def __init__(self, model: str, kind: str | None = None, format: str = "auto", prompt=None,
                  system: str | None = None, chat_template_from: str | None = None, engine: str = "trie",
                  forward_batch: int = 8, max_nodes: int | None = None, batch_tokens: int = 4096, device: str = "auto",
-                 name: str | None = None, progress: bool = True, attention: str = "auto"):
+                 name: str | None = None, progress: bool = True, attention: str = "auto", weights: str = "pretrained"):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
         if attention not in ATTENTIONS:
             raise ValueError(f"unknown attention {attention!r}; choose from {ATTENTIONS}")
+        if weights not in models.WEIGHTS:
+            raise ValueError(f"unknown weights {weights!r}; choose from {models.WEIGHTS}")
         self.engine, self.max_nodes, self.batch_tokens, self.attention = engine, max_nodes, batch_tokens, attention
+        self.weights = weights
         self.source = models.resolve(model, kind)  # fails now, before any weights load, if the spec is bad
         self.format = formats.choose_format(format, self.source.kind)
         self.variant = variants.load_variant(prompt)
@@ -105,14 +109,17 @@ class LLMPredictor(Predictor):
 
         self.device = pick_device(self.device_request)
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-        self._tok, self._model = models.load(self.source, dtype=dtype, device=self.device)
+        self._tok, self._model = models.load(self.source, dtype=dtype, device=self.device,
+                                             random_init=self.weights == "random")
         self.load_tokenizer()
+        self._scorer = self._make_scorer()
+
+    def _make_scorer(self, hidden_layers: Sequence[int] | None = None):
         pad = self._tok.pad_token_id if self._tok.pad_token_id is not None else 0
         if self.engine == "trie":
-            self._scorer = TrieEngine(self._model, self.device, self.max_nodes, self.batch_tokens, pad,
-                                      progress=self.progress, attention=self.attention)
-        else:
-            self._scorer = Scorer(self._model, self.device, self.forward_batch, pad, self.progress)
+            return TrieEngine(self._model, self.device, self.max_nodes, self.batch_tokens, pad,
+                              progress=self.progress, attention=self.attention, hidden_layers=hidden_layers)
+        return Scorer(self._model, self.device, self.forward_batch, pad, self.progress, hidden_layers=hidden_layers)
 
     def validate(self, decisions: Sequence[DecisionPoint]) -> None:
         """Render the prompt body of one decision per family: template errors surface before loading; a
@@ -191,19 +198,40 @@ class LLMPredictor(Predictor):
         return ScoreRequest(tuple(prompt_ids), tuple(options)), diag
 
     def predict(self, batch: Sequence[DecisionPoint]) -> list[Prediction]:
+        return [p for p, _ in self._predict(batch, self._scorer)]
+
+    def _predict(self, batch: Sequence[DecisionPoint], scorer=None) -> list[tuple[Prediction, Any]]:
+        """(prediction, the scorer's hidden states or None) per decision."""
         self.load()
+        scorer = scorer or self._scorer
         encoded = [self.encode(dp) for dp in batch]
         notes = Counter(d["tokenisation"] for _, d in encoded if "tokenisation" in d)
         for note, n in notes.items():  # said once per kind, and kept per decision in the diagnostics
             warnings.warn(f"{self.name}: {note} ({n} of {len(batch)} decisions)", TokenisationWarning, stacklevel=2)
-        results = self._scorer.score([r for r, _ in encoded], desc=self.name)
+        results = scorer.score([r for r, _ in encoded], desc=self.name)
         out = []
         for dp, (_, diag), res in zip(batch, encoded, results):
             probs = dict(zip(dp.legal_actions, res.probs))
-            out.append(Prediction(dp.decision_id, probs,
-                                  {**diag, "mass": res.mass,
-                                   "logprobs": dict(zip(dp.legal_actions, res.logprobs))}))
+            out.append((Prediction(dp.decision_id, probs,
+                                   {**diag, "mass": res.mass,
+                                    "logprobs": dict(zip(dp.legal_actions, res.logprobs))}), res.hidden))
         return out
+
+    def depth(self) -> int:
+        """The number of decoder blocks (loads the model)."""
+        self.load()
+        return len(decoder_blocks(self._model))
+
+    def hidden_states(self, decisions: Sequence[DecisionPoint], layers: Sequence[float | int] | None = None
+                      ) -> tuple[list[int], "np.ndarray", list[Prediction]]:
+        """(block numbers, (decisions, layers, hidden) float16 residual stream at each prompt's last token,
+        the predictions) — read from the same forward pass that scores the options (``predictors.llm.hidden``;
+        ``layers``: block numbers or relative depths, default ``hidden.DEFAULT_DEPTHS``)."""
+        import numpy as np
+
+        resolved = resolve_layers(layers, self.depth())
+        pairs = self._predict(decisions, self._make_scorer(resolved))
+        return resolved, np.stack([h for _, h in pairs]), [p for p, _ in pairs]
 
     def first_prompts(self, decisions: Sequence[DecisionPoint] = ()) -> dict[str, tuple[str, str]]:
         """Family -> (decision id, prompt exactly as tokenised) of the first prompt of each family scored
@@ -253,7 +281,7 @@ class LLMPredictor(Predictor):
                 "chat_template_from": self.template_source.spec if self.template_source else None,
                 "prompt": {"name": self.variant.name, "source": self.variant.source, "template": self.variant.template,
                            "system": self.variant.system, "stub": self.variant.stub},
-                "engine": self.engine, "forward_batch": self.forward_batch,
+                "weights": self.weights, "engine": self.engine, "forward_batch": self.forward_batch,
                 "max_nodes": self.max_nodes, "batch_tokens": self.batch_tokens, "attention": self.attention,
                 "engine_fallback": getattr(self._scorer, "fallback", None),
                 "device": self.device or self.device_request,
