@@ -5,7 +5,9 @@ the probe's r with people and its held-out NLL per participant, the model's own
 token-probability predictions (the ``llm`` predictor named like the probe's model),
 the gap probe − output (a paired participant bootstrap, ``analysis.pairs``: a gap
 well above zero is knowledge the output does not show — "suppressed, not
-removed"), and the controls beside it: the same probe on shuffled labels (its
+removed"), the probe's edge over the same probe on a randomly initialised model
+(``over_random_r``, paired likewise: what the trained weights add to what the prompt
+text alone lets a probe read), and the controls beside it: the same probe on shuffled labels (its
 floor), on a randomly initialised model of the same architecture (what any
 representation of the prompt allows), and ``feature-logit`` on the family's own
 history features (what the visible history alone explains).  Every r and NLL carries a
@@ -26,7 +28,7 @@ from analysis.pairs import Pair, pair_table
 COLUMNS = ["family", "model", "role", "layer", "block", "depth", "relative_depth", "n", "n_participants",
            "probe_r", "probe_r_ci_low", "probe_r_ci_high", "probe_nll", "probe_nll_ci_low", "probe_nll_ci_high",
            "output_r", "output_r_ci_low", "output_r_ci_high", "output_nll", "output_nll_ci_low", "output_nll_ci_high",
-           "gap_r", "gap_r_ci_low", "gap_r_ci_high",
+           "gap_r", "gap_r_ci_low", "gap_r_ci_high", "over_random_r", "over_random_r_ci_low", "over_random_r_ci_high",
            "shuffled_r", "shuffled_r_ci_low", "shuffled_r_ci_high",
            "random_init_r", "random_init_r_ci_low", "random_init_r_ci_high",
            "feature_logit_r", "feature_logit_r_ci_low", "feature_logit_r_ci_high"]
@@ -63,10 +65,16 @@ def probe_table(predictions: pd.DataFrame, decisions: Sequence[Any], manifest: M
     r = r_table(sub, ("family", "predictor"), n_boot, seed).set_index(["family", "predictor"])
     nll = nll_ranking(with_n_people(sub, decisions), ("family",), n_boot=n_boot, seed=seed
                       ).set_index(["family", "predictor"])
-    gaps = pair_table(sub, [Pair(base=row.name, aligned=row.model) for row in main.itertuples()
-                            if row.model in present], by=("family",), n_boot=n_boot, seed=seed)
-    gap = gaps.set_index(["family", "base"]) if len(gaps) else None
     control = {(row.model, row.layer, row.control): row.name for row in probes.itertuples()}
+
+    def paired(against) -> pd.DataFrame | None:
+        """probe r − another predictor's r on the same decisions, with a paired participant-bootstrap CI."""
+        pairs = [Pair(base=row.name, aligned=against(row)) for row in main.itertuples() if against(row) in present]
+        table = pair_table(sub, pairs, by=("family",), n_boot=n_boot, seed=seed) if pairs else pd.DataFrame()
+        return table.set_index(["family", "base"]) if len(table) else None
+
+    gap = paired(lambda row: row.model)  # against the model's own output
+    over = paired(lambda row: control.get((row.model, row.layer, "random-init")))  # against a random model
     roles = _roles(manifest)
 
     def rcols(prefix: str, family: str, name: str | None) -> dict[str, float]:
@@ -81,10 +89,15 @@ def probe_table(predictions: pd.DataFrame, decisions: Sequence[Any], manifest: M
                 f"{prefix}_ci_low": nll.loc[(family, name), "nll_ci_low"] if have else np.nan,
                 f"{prefix}_ci_high": nll.loc[(family, name), "nll_ci_high"] if have else np.nan}
 
+    def dcols(prefix: str, table: pd.DataFrame | None, family: str, name: str) -> dict[str, float]:
+        have = table is not None and (family, name) in table.index
+        return {prefix: table.loc[(family, name), "diff"] if have else np.nan,
+                f"{prefix}_ci_low": table.loc[(family, name), "diff_ci_low"] if have else np.nan,
+                f"{prefix}_ci_high": table.loc[(family, name), "diff_ci_high"] if have else np.nan}
+
     rows = []
     for row in main.itertuples():
         for family in sorted(predictions.loc[predictions["predictor"] == row.name, "family"].unique()):
-            g = gap.loc[(family, row.name)] if gap is not None and (family, row.name) in gap.index else None
             rel = row.block / row.depth if row.block and row.depth else (
                 row.layer if isinstance(row.layer, float) else np.nan)  # a run whose probes ran elsewhere (Ray)
             rows.append({"family": family, "model": row.model, "role": roles.get(row.model, ""), "layer": row.layer,
@@ -93,9 +106,7 @@ def probe_table(predictions: pd.DataFrame, decisions: Sequence[Any], manifest: M
                          "n_participants": int(r.loc[(family, row.name), "n_participants"]),
                          **rcols("probe_r", family, row.name), **ncols("probe_nll", family, row.name),
                          **rcols("output_r", family, row.model), **ncols("output_nll", family, row.model),
-                         "gap_r": g["diff"] if g is not None else np.nan,
-                         "gap_r_ci_low": g["diff_ci_low"] if g is not None else np.nan,
-                         "gap_r_ci_high": g["diff_ci_high"] if g is not None else np.nan,
+                         **dcols("gap_r", gap, family, row.name), **dcols("over_random_r", over, family, row.name),
                          **rcols("shuffled_r", family, control.get((row.model, row.layer, "shuffled"))),
                          **rcols("random_init_r", family, control.get((row.model, row.layer, "random-init"))),
                          **rcols("feature_logit_r", family, "feature-logit")})

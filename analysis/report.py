@@ -395,8 +395,8 @@ def _simulation_html(data: ReportData) -> str:
 def probes_display(data: ReportData) -> pd.DataFrame:
     """The probe table as the report prints it: every r and NLL with its interval in one cell."""
     t = data.probes.copy()
-    for col in ("probe_r", "probe_nll", "output_r", "output_nll", "gap_r", "shuffled_r", "random_init_r",
-                "feature_logit_r"):
+    for col in ("probe_r", "probe_nll", "output_r", "output_nll", "gap_r", "over_random_r", "shuffled_r",
+                "random_init_r", "feature_logit_r"):
         t = _merge_ci(t, col, f"{col}_ci_low", f"{col}_ci_high")
     return t.drop(columns=["relative_depth"])
 
@@ -408,8 +408,9 @@ def _probes_html(data: ReportData) -> str:
              "did, fitted on other participants only. Probe r well above the output's r (gap > 0) means the model "
              "holds knowledge of how people play that its answer does not show; read it against the controls: "
              "shuffled labels (the probe's floor), a randomly initialised model of the same architecture (what any "
-             "representation of the prompt allows) and feature-logit (what the visible history alone explains)."
-             "</p>")
+             "representation of the prompt allows) and feature-logit (what the visible history alone explains). "
+             "Only the edge over the random model (over_random_r) is knowledge the training put there; a probe "
+             "no better than on a random model reads the prompt, not the model.</p>")
     return intro + _table_html(probes_display(data), "probes") + _figure("fig-probes", data)
 
 

@@ -75,9 +75,9 @@ def test_a_probe_never_sees_its_own_participants(people, monkeypatch):
     seen: list[set] = []
     real_fit = probe_mod.fit_probe
 
-    def spy(xs, ys, ws, groups, inner):
+    def spy(xs, ys, ws, groups, *args):
         seen.append(set(groups))
-        return real_fit(xs, ys, ws, groups, inner)
+        return real_fit(xs, ys, ws, groups, *args)
 
     monkeypatch.setattr(probe_mod, "fit_probe", spy)
     pr = _probe()
