@@ -181,3 +181,21 @@ def test_random_model_control_needs_no_download_and_states_are_kept(smollm2, hub
     np.testing.assert_allclose(fresh.states.astype(float), rand.states.states.astype(float), atol=2e-2)
     table = predict_table(again, decisions, fit=False)
     assert len(table) == 24 and table["p_affirmative"].between(0, 1, inclusive="neither").all()
+
+
+def test_more_than_two_actions_use_the_multinomial_form(people):
+    """Three actions, each the most likely where its own planted direction is largest: one multinomial probe
+    gives every legal action a probability and picks the planted one far above chance (1/3)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(len(people), 12))
+    acts = ("A", "B", "C")
+    logits = 3 * x[:, :3]
+    pick = [acts[int(np.argmax(z + rng.gumbel(size=3)))] for z in logits]
+    decisions = [replace(dp, legal_actions=acts, human_action=a, affirmative="A") for dp, a in zip(people, pick)]
+    pr = _probe()
+    pr.fit_states(decisions, _states(decisions, x))
+    out = pr.predict(decisions)
+    assert all(set(p.probs) == set(acts) for p in out)
+    best = [max(p.probs, key=p.probs.get) for p in out]
+    planted = [acts[int(np.argmax(z))] for z in logits]
+    assert np.mean(np.array(best) == np.array(planted)) > 0.85
