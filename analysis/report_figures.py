@@ -341,7 +341,7 @@ def calibration_curves(rel: pd.DataFrame) -> Figure:
 #: one colour per kind of model (``predictors.base.CATEGORIES``), the same in every figure that groups by kind
 CATEGORY_COLOURS = {"baseline": "0.45", "descriptive": "tab:green", "equilibrium": "tab:blue",
                     "bounded rationality": "tab:purple", "learning": "tab:orange", "language model": "tab:red",
-                    "other": "tab:brown"}
+                    "probe": "tab:pink", "other": "tab:brown"}
 _STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ("-", "v"), ("--", "P")]
 
 

@@ -163,6 +163,9 @@ class Probe(Predictor):
         self.run_dir = Path(run_dir)
 
     def validate(self, decisions: Sequence[DecisionPoint]) -> None:
+        self.llm.validate(decisions)
+
+    def _check_folds(self, decisions: Sequence[DecisionPoint]) -> None:
         """Fail before the model runs where cross-fitting is impossible: a family whose participants all fall
         in one fold has nobody to train on."""
         folds: dict[str, set[int]] = {}
@@ -172,16 +175,17 @@ class Probe(Predictor):
         if lone:
             raise ValueError(f"{self.name}: every participant of {', '.join(lone)} falls in one of the {self.folds} "
                              "folds, so nobody is left to train a probe on")
-        self.llm.validate(decisions)
 
     def fit(self, decisions: Sequence[DecisionPoint]) -> None:
         from predictors.llm.hidden_store import load_or_compute
 
+        self._check_folds(decisions)
         self.fit_states(decisions, load_or_compute(self.llm, decisions, self.layers, self.run_dir))
 
     def fit_states(self, decisions: Sequence[DecisionPoint], states) -> None:
         """Fit on given hidden states (a ``HiddenStates`` covering ``decisions``): what ``fit`` does once the
         model has run, and how a user refits probes on states kept from an earlier run."""
+        self._check_folds(decisions)
         self.states = states
         block = states.block(self.layer)
         x_all = states.layer(block, [dp.decision_id for dp in decisions])
@@ -198,8 +202,6 @@ class Probe(Predictor):
             cells = [(dp.family, dp.game, dp.round) for dp in dps]
             for k in np.unique(fold):
                 train = np.flatnonzero(fold != k)
-                if not len(train):
-                    raise ValueError(f"{self.name}: every participant of {family} is in one fold; lower folds")
                 y = labels[train]
                 if self.control == "shuffled":
                     y = shuffle_within_cells(y, [cells[i] for i in train],

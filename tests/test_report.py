@@ -69,12 +69,21 @@ def run_dir(tmp_path_factory):
     signals = {"base": 0.6 * y + 0.4 * rng.random(len(dps)), "aligned": 0.2 * y + 0.8 * rng.random(len(dps)),
                "normative": (rng.random(len(dps)) < 0.5).astype(float)}
     signals.update({f"{m}@no-history": 0.5 * signals[m] + 0.25 for m in ("base", "aligned")})
+    probes = []  # linear probes of the base model at two layers, with both controls: stronger than its output
+    for layer, block in ((0.5, 2), (1.0, 4)):
+        for control, signal in (("none", 0.8 * y + 0.2 * rng.random(len(dps))),
+                                ("random-init", 0.5 * y + 0.5 * rng.random(len(dps))),
+                                ("shuffled", rng.random(len(dps)))):
+            name = f"probe:base:{layer}" + ("" if control == "none" else f":{control}")
+            signals[name] = signal
+            probes.append({"name": name, "class": "Probe", "category": "probe", "model": "base", "layer": layer,
+                           "block": block, "depth": 4, "control": control})
     run = _write_run(tmp_path_factory.mktemp("run"), dps, signals, {
         "name": "synthetic", "description": "built by the test",
         "pairs": [{"base": "base", "aligned": "aligned", "label": "synthetic pair", "matched": False}],
         "analysis": {"bootstrap": 200},
         "resolved": {"predictors": [{"name": f"{m}@no-history", "base_predictor": m, "intervention": "no-history"}
-                                    for m in ("base", "aligned")]}})
+                                    for m in ("base", "aligned")] + probes}})
     _write_simulation(run, rng)
     return run
 
@@ -288,6 +297,8 @@ def _cheap_config(path: Path, data_root: Path, out: Path) -> Path | None:
     in_pairs = aligned | {p["base"] for p in pairs}
     preds = []
     for i, p in enumerate(raw["predictors"]):
+        if p["type"] == "probe":
+            continue  # a probe runs its model (tests/test_probe.py); here its section says what it needs
         if p["type"] != "llm":
             preds.append(p)
             continue
