@@ -57,7 +57,8 @@ def sparse_available(device: torch.device) -> bool:
 # 37-42 s, 1536 45 s, masked cells 13% / 33% of the attention work).
 DEFAULT_NODES = {(False, False): 1024, (False, True): 512, (True, False): 2048, (True, True): 8192}
 # on CUDA -> queries per dense row block (tree_attention._row_blocks): small blocks skip more
-# masked cells, large ones launch fewer kernels.  CPU: 64 measured (40.6 s vs 42.2 s at 128).
+# masked cells, large ones launch fewer kernels.  CPU: 64 measured (40.6 s vs 42.2 s at 128); CUDA:
+# 256 unmeasured (no GPU yet: benchmarks/gpu_check.py).
 BLOCK_ROWS = {False: 64, True: 256}
 
 
