@@ -77,23 +77,21 @@ def probe_table(predictions: pd.DataFrame, decisions: Sequence[Any], manifest: M
     over = paired(lambda row: control.get((row.model, row.layer, "random-init")))  # against a random model
     roles = _roles(manifest)
 
+    def cell(prefix: str, table: pd.DataFrame | None, family: str, name: str | None,
+             cols: tuple[str, str, str]) -> dict[str, float]:
+        """``prefix``, ``prefix_ci_low``, ``prefix_ci_high`` from ``table``'s (family, name) row, NaN without one."""
+        have = table is not None and name is not None and (family, name) in table.index
+        return {key: table.loc[(family, name), col] if have else np.nan
+                for key, col in zip((prefix, f"{prefix}_ci_low", f"{prefix}_ci_high"), cols)}
+
     def rcols(prefix: str, family: str, name: str | None) -> dict[str, float]:
-        have = name is not None and (family, name) in r.index
-        return {prefix: r.loc[(family, name), "pearson_r"] if have else np.nan,
-                f"{prefix}_ci_low": r.loc[(family, name), "r_ci_low"] if have else np.nan,
-                f"{prefix}_ci_high": r.loc[(family, name), "r_ci_high"] if have else np.nan}
+        return cell(prefix, r, family, name, ("pearson_r", "r_ci_low", "r_ci_high"))
 
     def ncols(prefix: str, family: str, name: str | None) -> dict[str, float]:
-        have = name is not None and (family, name) in nll.index
-        return {prefix: nll.loc[(family, name), "nll_mean"] if have else np.nan,
-                f"{prefix}_ci_low": nll.loc[(family, name), "nll_ci_low"] if have else np.nan,
-                f"{prefix}_ci_high": nll.loc[(family, name), "nll_ci_high"] if have else np.nan}
+        return cell(prefix, nll, family, name, ("nll_mean", "nll_ci_low", "nll_ci_high"))
 
     def dcols(prefix: str, table: pd.DataFrame | None, family: str, name: str) -> dict[str, float]:
-        have = table is not None and (family, name) in table.index
-        return {prefix: table.loc[(family, name), "diff"] if have else np.nan,
-                f"{prefix}_ci_low": table.loc[(family, name), "diff_ci_low"] if have else np.nan,
-                f"{prefix}_ci_high": table.loc[(family, name), "diff_ci_high"] if have else np.nan}
+        return cell(prefix, table, family, name, ("diff", "diff_ci_low", "diff_ci_high"))
 
     rows = []
     for row in main.itertuples():
