@@ -191,3 +191,14 @@ def test_hidden_states_equal_a_plain_forward_pass(build, attention):
     eng, ref = engine.score(reqs), simple.score(reqs)
     for a, b in zip(eng, ref):
         np.testing.assert_allclose(a.hidden.astype(np.float32), b.hidden.astype(np.float32), rtol=2e-3, atol=2e-3)
+
+
+def test_the_engine_keeps_freed_memory_on_glibc():
+    """The CPU engine sets glibc's malloc thresholds (cpu_memory) once; elsewhere it is a no-op."""
+    import platform
+
+    from predictors.llm.cpu_memory import keep_freed_memory
+
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is glibc
+    assert keep_freed_memory() is glibc  # idempotent

@@ -71,6 +71,31 @@ def structural_limit(requests: Sequence[ScoreRequest], shape: Shape) -> dict:
     return {"nodes": trie.size, "reads": len(trie.reads), "gflop": gflop(stats, shape)[1]}
 
 
+def causal_cells(n: int, window: int | None) -> int:
+    """Attention cells of one causal forward over ``n`` tokens in one layer (within ``window``)."""
+    if window is None or window >= n:
+        return n * (n + 1) // 2
+    return window * (window + 1) // 2 + (n - window) * window
+
+
+def harness_work(requests: Sequence[ScoreRequest], shape: Shape) -> dict:
+    """Estimated work of lm-evaluation-harness 0.4's ``HFLM.loglikelihood`` on these requests.
+
+    The harness is not instrumented, so this counts what it computes by construction:
+    one causal forward per distinct input — the context and the continuation without
+    its last token; requests whose inputs are equal (one-token options of one prompt)
+    share it through its logits cache — with the language-model head over the whole
+    vocabulary at every position.  Set beside its measured time, it gives the rate at
+    which the harness ran its work, so a speed-up over it splits into work not done
+    (shared prefixes, the head only where read) and work done faster.
+    """
+    inputs = {tuple(r.prompt_ids) + tuple(o[:-1]) for r in requests for o in r.options}
+    tokens = sum(len(s) for s in inputs)
+    cells = sum(causal_cells(len(s), w) for s in inputs for w in shape.windows)
+    stats = {"tokens": tokens, "head_rows": tokens, "reads": tokens, "attention_cells": cells, "useful_cells": cells}
+    return {"inputs": len(inputs), "tokens": tokens, "gflop": gflop(stats, shape)[0]}
+
+
 def matmul_peak(device: str | torch.device, dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
     """The machine's dense matmul rate (GFLOP/s) at this dtype, measured now."""
     device = str(device)

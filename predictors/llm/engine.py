@@ -13,7 +13,8 @@ over the whole vocabulary at every position.  This engine
 3. plans the passes (``trie.plan``): nodes whose subtree is too big for one pass (the
    trunk) run first and keep their keys and values; the rest are packed into chunks of
    at most ``max_nodes`` nodes that attend to the stored trunk above them, so no node
-   is computed twice,
+   is computed twice; consecutive chunks share a pass as one sequence (``packed``), so
+   no padding token runs,
 4. runs each pass with tree attention (``tree_attention``): every node attends
    exactly to its ancestors (position ids = depth; sliding-window layers get the
    windowed rule), through a dense mask cut into row blocks that gather only the keys
@@ -36,6 +37,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from predictors.llm.cpu_memory import keep_freed_memory
 from predictors.llm.hidden import LayerTap
 from predictors.llm.scorer import (ScoreRequest, ScoreResult, Scorer, apply_softcap, check_requests,
                                    results_from_sums, softcap, with_hidden)
@@ -62,6 +64,19 @@ DEFAULT_NODES = {(False, False): 1024, (False, True): 512, (True, False): 2048, 
 BLOCK_ROWS = {False: 64, True: 256}
 
 
+def packed(units: list[Unit]) -> Unit:
+    """Several chunks as one sequence of a pass: no padding rows, their stored prefixes merged.
+
+    The ancestor rule is on pre-order ids, so nodes of different chunks never see each
+    other; one row instead of a padded (chunks x longest) batch runs only real tokens.
+    """
+    if len(units) == 1:
+        return units[0]
+    order = np.argsort(np.concatenate([u.nodes for u in units]), kind="stable")
+    return Unit(np.concatenate([u.nodes for u in units])[order], np.unique(np.concatenate([u.prefix for u in units])),
+                reads=[r for u in units for r in u.reads])
+
+
 class TrieEngine:
     """Exact option scoring with shared prefixes; same interface as ``Scorer``.
 
@@ -70,7 +85,8 @@ class TrieEngine:
     torch.compile) or "auto" (sparse on CUDA, dense elsewhere).  ``max_nodes``: nodes
     per pass (default by device and attention, ``DEFAULT_NODES``): smaller passes
     compute fewer masked cells, larger ones keep the matrix units busy;
-    ``batch_nodes``: passes are batched up to this many nodes.
+    ``batch_nodes``: consecutive chunks are packed into one sequence of up to this many
+    nodes per pass (``packed``: no padding rows).
     """
 
     def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int | None = None,
@@ -79,6 +95,8 @@ class TrieEngine:
         if attention not in ("auto", "dense", "sparse"):
             raise ValueError(f"attention must be auto, dense or sparse, not {attention!r}")
         self.model, self.device = model, torch.device(device)
+        if self.device.type == "cpu":
+            keep_freed_memory()  # activations stay paged in between layers (cpu_memory)
         self.need_mass, self.progress, self.self_check = need_mass, progress, self_check
         self.sparse = attention == "sparse" or (attention == "auto" and sparse_available(self.device))
         if max_nodes is None:  # measured: benchmarks/scoring.py (CPU), benchmarks/gpu_check.py (CUDA)
@@ -94,54 +112,33 @@ class TrieEngine:
                       "attention_cells": 0, "useful_cells": 0}
 
     # -- one packed forward pass ------------------------------------------------------------
-    def _layout(self, units: list[Unit], plan_: Plan) -> tuple[torch.Tensor, torch.Tensor, PassLayout]:
+    def _layout(self, unit: Unit, plan_: Plan) -> tuple[torch.Tensor, torch.Tensor, PassLayout]:
+        """One unit as a batch of one sequence: its nodes, after the stored prefix keys they see."""
         trie, dev = plan_.trie, self.device
-        b, width = len(units), max(u.size for u in units)
-        n_prefix = max(len(u.prefix) for u in units)
-        ids = np.full((b, width), self.pad_id, dtype=np.int64)
-        depth = np.zeros((b, width), dtype=np.int64)
-        real = np.zeros((b, width), dtype=bool)
-        fresh = trie.size + np.arange(width)  # padding: ids no real node has, seeing only themselves
-        q_id = np.tile(fresh, (b, 1))
-        q_end = q_id + 1
-        k_id = np.full((b, n_prefix), 2 * trie.size + width, dtype=np.int64)  # prefix padding: never seen
-        k_end = np.full((b, n_prefix), -1, dtype=np.int64)
-        k_depth = np.zeros((b, n_prefix), dtype=np.int64)
-        slots = np.zeros((b, n_prefix), dtype=np.int64)
-        for r, u in enumerate(units):
-            n, p = u.size, len(u.prefix)
-            ids[r, :n], depth[r, :n], real[r, :n] = trie.tokens[u.nodes], trie.depth[u.nodes], True
-            q_id[r, :n], q_end[r, :n] = u.nodes, trie.end[u.nodes]
-            k_id[r, :p], k_end[r, :p], k_depth[r, :p] = u.prefix, trie.end[u.prefix], trie.depth[u.prefix]
-            slots[r, :p] = np.searchsorted(plan_.trunk, u.prefix)
-        store = None
-        if units[0].store:
-            if b != 1:
-                raise ValueError("a trunk piece runs alone")
-            store = torch.from_numpy(np.searchsorted(plan_.trunk, units[0].nodes)).to(dev)
+        nodes, prefix = unit.nodes, unit.prefix
+        keys = np.concatenate([prefix, nodes])
 
         def t(x):
-            return torch.from_numpy(x).to(dev)
+            return torch.from_numpy(np.ascontiguousarray(x)[None]).to(dev)
 
-        lay = PassLayout(q_id=t(q_id), q_depth=t(depth), k_id=t(np.concatenate([k_id, q_id], 1)),
-                         k_end=t(np.concatenate([k_end, q_end], 1)),
-                         k_depth=t(np.concatenate([k_depth, depth], 1)), real=t(real),
-                         prefix_slots=t(slots) if n_prefix else None, store_slots=store)
-        return t(ids), t(depth), lay
+        lay = PassLayout(q_id=t(nodes), q_depth=t(trie.depth[nodes]), k_id=t(keys), k_end=t(trie.end[keys]),
+                         k_depth=t(trie.depth[keys]),
+                         prefix_slots=t(np.searchsorted(plan_.trunk, prefix)) if len(prefix) else None,
+                         store_slots=(torch.from_numpy(np.searchsorted(plan_.trunk, nodes)).to(dev)
+                                      if unit.store else None))
+        return t(trie.tokens[nodes]), lay.q_depth, lay
 
     @torch.inference_mode()
-    def _run(self, units: list[Unit], plan_: Plan, targets: dict, read_lp: dict, full: bool = True) -> None:
-        ids, pos, layout = self._layout(units, plan_)
+    def _run(self, unit: Unit, plan_: Plan, targets: dict, read_lp: dict, full: bool = True) -> None:
+        ids, pos, layout = self._layout(unit, plan_)
         dev = self.device
         body = getattr(self.model, self.model.base_model_prefix)
         unused = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=dev)  # the tree rule replaces any mask
         before = dict(self.tree.stats)
-        rows, cols, seqs = [], [], []
-        for k, u in enumerate(units):
-            for node, seq in u.reads:  # a unit's nodes are increasing: its column is a binary search
-                rows.append(k)
-                cols.append(int(np.searchsorted(u.nodes, node)))
-                seqs.append(seq)
+        seqs = [seq for _, seq in unit.reads]
+        # a unit's nodes are increasing: a read node's column is a binary search
+        cols = [int(c) for c in np.searchsorted(unit.nodes, [node for node, _ in unit.reads])]
+        rows = [0] * len(cols)
         with self.tree.active(layout):
             if self.tap is None:
                 hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
@@ -156,10 +153,10 @@ class TrieEngine:
         if seqs:
             self._head(hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)], seqs,
                        targets, read_lp, full)
-        self.stats["tokens"] += int(sum(u.size for u in units))
+        self.stats["tokens"] += unit.size
         self.stats["head_rows"] += len(seqs)
         self.stats["reads"] += len(seqs)
-        self.stats["chunks"] += len(units)
+        self.stats["chunks"] += 1
         for key in ("attention_cells", "useful_cells"):
             self.stats[key] += self.tree.stats[key] - before[key]
 
@@ -203,7 +200,7 @@ class TrieEngine:
         self.stats["nodes"] += plan_.trie.size
         self.tree.reset(len(plan_.trunk))
         trunk = [u for u in plan_.units if u.store]
-        chunks = sorted((u for u in plan_.units if not u.store), key=lambda u: u.size)
+        chunks = [u for u in plan_.units if not u.store]  # in pre-order: neighbours share prefixes
         read_lp: dict = {}
         targets: dict = {}
         for _, _, seq, t in reads:
@@ -225,16 +222,17 @@ class TrieEngine:
             bar.update(finished)
 
         for u in trunk:  # in pre-order: each piece's outside ancestors are already stored
-            self._run([u], plan_, targets, read_lp, full)
+            self._run(u, plan_, targets, read_lp, full)
             done([u])
         start = 0
         while start < len(chunks):
             batch = [chunks[start]]
-            while (start + len(batch) < len(chunks)
-                   and chunks[start + len(batch)].size * (len(batch) + 1) <= self.batch_nodes):
+            size = chunks[start].size
+            while start + len(batch) < len(chunks) and size + chunks[start + len(batch)].size <= self.batch_nodes:
+                size += chunks[start + len(batch)].size
                 batch.append(chunks[start + len(batch)])
             try:
-                self._run(batch, plan_, targets, read_lp, full)
+                self._run(packed(batch), plan_, targets, read_lp, full)
             except torch.cuda.OutOfMemoryError:
                 if len(batch) == 1:
                     raise

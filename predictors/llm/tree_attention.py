@@ -46,11 +46,11 @@ _ACTIVE: list["TreeAttention"] = []  # the pass being run (a stack of one)
 
 @dataclass
 class PassLayout:
-    """Per-pass tensors (on the model's device) the mask rule needs.
+    """Per-pass tensors (on the model's device) the mask rule needs; a pass is one packed sequence.
 
-    q_id, q_depth: (B, N) pre-order ids and depths of the pass's nodes (padding: fresh ids).
-    k_id, k_end, k_depth: (B, P + N) for the keys: stored prefix nodes, then the pass's nodes;
-    prefix padding has k_end = -1 (never attended); a padding query sees itself only.  prefix_slots: (B, P) rows of the store.
+    q_id, q_depth: (1, N) pre-order ids and depths of the pass's nodes.
+    k_id, k_end, k_depth: (1, P + N) for the keys: stored prefix nodes, then the pass's nodes.
+    prefix_slots: (1, P) rows of the store.
     """
 
     q_id: torch.Tensor
@@ -58,7 +58,6 @@ class PassLayout:
     k_id: torch.Tensor
     k_end: torch.Tensor
     k_depth: torch.Tensor
-    real: torch.Tensor  # (B, N) False on padding
     prefix_slots: torch.Tensor | None
     store_slots: torch.Tensor | None  # rows of the store this pass writes (batch of one), or None
 
@@ -103,6 +102,23 @@ def _flex(module, query, key, value, block_mask, scaling):
         out = fn(query, key, value, score_mod=softcap if cap else None, block_mask=block_mask,
                  scale=scaling, enable_gqa=key.shape[1] != heads)
     return out.transpose(1, 2).contiguous(), None
+
+
+def _grouped_sdpa(query, key, value, mask, scaling):
+    """SDPA with grouped-query heads folded into query rows: no key/value copies per head.
+
+    Query heads ``g * i ... g * i + g - 1`` share key/value head ``i`` (transformers'
+    ``repeat_kv``); stacking them as ``g`` times the rows of one head gives the same
+    scores without repeating the keys and values ``g`` times.  Returns (B, N, H, D).
+    """
+    b, h, n, d = query.shape
+    kv = key.shape[1]
+    g = h // kv
+    q = query.reshape(b, kv, g * n, d)
+    if mask.shape[2] != g * n:  # not yet stacked like the query rows
+        mask = mask.expand(b, g, n, mask.shape[-1]).reshape(b, 1, g * n, mask.shape[-1])
+    out = torch.nn.functional.scaled_dot_product_attention(q, key, value, attn_mask=mask, scale=scaling)
+    return out.reshape(b, h, n, d).transpose(1, 2)
 
 
 def _tree_attention_forward(module, query, key, value, attention_mask, **kwargs):
@@ -163,7 +179,7 @@ class TreeAttention:
             ok &= (lay.q_depth[:, :, None] - lay.k_depth[:, None, :]) < window
         return ok
 
-    def _mask(self, window: int | None, n_query: int, n_key: int, dtype: torch.dtype):
+    def _mask(self, window: int | None, n_query: int, n_key: int, dtype: torch.dtype, groups: int = 1):
         """The mask of this pass for one window, with the cells it executes and those that are useful.
 
         Useful cells: each real node sees all its ancestors and itself (depth + 1 of them),
@@ -174,7 +190,7 @@ class TreeAttention:
             return self._masks[window]
         lay = self.layout
         seen = lay.q_depth + 1 if window is None else torch.clamp(lay.q_depth + 1, max=window)
-        useful = int((seen * lay.real).sum())
+        useful = int(seen.sum())
         if self.sparse:
             from torch.nn.attention.flex_attention import create_block_mask
 
@@ -192,18 +208,20 @@ class TreeAttention:
                 blocks += int(mask.full_kv_num_blocks.sum())
             executed = blocks * mask.BLOCK_SIZE[0] * mask.BLOCK_SIZE[1]
         else:
-            mask = self._row_blocks(self._allowed(window), dtype)
-            executed = sum(m.numel() for _, _, _, m in mask)
+            mask = self._row_blocks(self._allowed(window), dtype, groups)
+            executed = sum(m.numel() for _, _, _, m in mask) // groups
         self._masks[window] = (mask, executed, useful)
         return self._masks[window]
 
-    def _row_blocks(self, ok: torch.Tensor, dtype: torch.dtype) -> list:
+    def _row_blocks(self, ok: torch.Tensor, dtype: torch.dtype, groups: int = 1) -> list:
         """Cut the dense rule into blocks of ``block_rows`` queries, each with only the keys it needs.
 
         In pre-order a node's ancestors come before it, and a pass's nodes see only
         their own root-paths, so a block of consecutive queries needs few of the key
         columns: computing only those (gathered, as an additive mask in the model's
         dtype) skips most masked cells without a fused sparse kernel.
+        With ``groups`` > 1 each mask is stacked ``groups`` times along its rows, as
+        ``_grouped_sdpa`` stacks the query heads that share a key/value head.
         Returns (first row, end row, key columns or None for all, mask) per block.
         """
         n_query, n_key = ok.shape[1], ok.shape[2]
@@ -217,6 +235,8 @@ class TreeAttention:
             else:
                 part = part[:, :, cols]
             mask = torch.zeros(part.shape, dtype=dtype, device=ok.device).masked_fill_(~part, torch.finfo(dtype).min)
+            if groups > 1:
+                mask = mask.repeat(1, groups, 1)
             out.append((a, b, cols, mask[:, None]))
         return out
 
@@ -236,15 +256,20 @@ class TreeAttention:
             key = torch.cat([k_store[:, lay.prefix_slots].transpose(0, 1), key], dim=2)
             value = torch.cat([v_store[:, lay.prefix_slots].transpose(0, 1), value], dim=2)
         window = self.windows[module.layer_idx]
-        mask, executed, useful = self._mask(window, query.shape[2], key.shape[2], query.dtype)
+        grouped = self.implementation == "sdpa" and not kwargs.get("dropout")
+        groups = query.shape[1] // key.shape[1] if grouped else 1
+        mask, executed, useful = self._mask(window, query.shape[2], key.shape[2], query.dtype, groups)
         self.stats["attention_cells"] += executed
         self.stats["useful_cells"] += useful
         kwargs.pop("sliding_window", None)  # the mask already applies it
         if self.sparse:
             return _flex(module, query, key, value, mask, kwargs.get("scaling"))
         inner = _inner_attention(module, self.implementation)
-        outs = []
+        out = query.new_empty(query.shape[0], query.shape[2], query.shape[1], query.shape[3])  # (B, N, H, D)
         for a, b, cols, blk in mask:
             k, v = (key, value) if cols is None else (key.index_select(2, cols), value.index_select(2, cols))
-            outs.append(inner(module, query[:, :, a:b], k, v, blk, **kwargs)[0])
-        return (outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)), None
+            if grouped:
+                out[:, a:b] = _grouped_sdpa(query[:, :, a:b], k, v, blk, kwargs.get("scaling"))
+            else:
+                out[:, a:b] = inner(module, query[:, :, a:b], k, v, blk, **kwargs)[0]
+        return out, None
