@@ -31,6 +31,7 @@ requests of every run and falls back to that path (with a warning) if they disag
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 from typing import Sequence
 
 import numpy as np
@@ -39,6 +40,7 @@ from tqdm.auto import tqdm
 
 from predictors.llm.cpu_memory import keep_freed_memory
 from predictors.llm.hidden import LayerTap
+from predictors.llm.packed_linear import packed_linears, worth_packing
 from predictors.llm.scorer import (ScoreRequest, ScoreResult, Scorer, apply_softcap, check_requests,
                                    results_from_sums, softcap, with_hidden)
 from predictors.llm.tree_attention import PassLayout, TreeAttention
@@ -86,12 +88,15 @@ class TrieEngine:
     per pass (default by device and attention, ``DEFAULT_NODES``): smaller passes
     compute fewer masked cells, larger ones keep the matrix units busy;
     ``batch_nodes``: consecutive chunks are packed into one sequence of up to this many
-    nodes per pass (``packed``: no padding rows).
+    nodes per pass (``packed``: no padding rows).  ``packed_weights``: run the decoder's
+    linear layers through oneDNN with weights packed once (``packed_linear``; default: on
+    a CPU when available and affordable).
     """
 
     def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int | None = None,
                  batch_nodes: int = 4096, pad_id: int = 0, need_mass: bool = True, progress: bool = True,
-                 self_check: bool = True, attention: str = "auto", hidden_layers: Sequence[int] | None = None):
+                 self_check: bool = True, attention: str = "auto", hidden_layers: Sequence[int] | None = None,
+                 packed_weights: bool | None = None):
         if attention not in ("auto", "dense", "sparse"):
             raise ValueError(f"attention must be auto, dense or sparse, not {attention!r}")
         self.model, self.device = model, torch.device(device)
@@ -107,6 +112,9 @@ class TrieEngine:
         self.tap = LayerTap(model, self.hidden_layers) if self.hidden_layers else None
         self._prompts: set[tuple[int, ...]] = set()  # sequences whose hidden states are kept (each prompt)
         self._hidden: dict[tuple[int, ...], np.ndarray] = {}
+        if packed_weights is None:
+            packed_weights = worth_packing(model, self.device)
+        self.linears = packed_linears(model) if packed_weights else None  # oneDNN on a CPU (packed_linear)
         self.tree = TreeAttention(model, sparse=self.sparse, block_rows=BLOCK_ROWS[self.device.type == "cuda"])
         self.stats = {"tokens": 0, "nodes": 0, "chunks": 0, "sequences": 0, "head_rows": 0, "reads": 0,
                       "attention_cells": 0, "useful_cells": 0}
@@ -139,7 +147,7 @@ class TrieEngine:
         # a unit's nodes are increasing: a read node's column is a binary search
         cols = [int(c) for c in np.searchsorted(unit.nodes, [node for node, _ in unit.reads])]
         rows = [0] * len(cols)
-        with self.tree.active(layout):
+        with self.tree.active(layout), (self.linears.active() if self.linears else nullcontext()):
             if self.tap is None:
                 hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
             else:  # the residual stream at the prompts' last tokens, from this same pass
