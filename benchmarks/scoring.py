@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         t = time.perf_counter()
-        scorer = None
+        scorer, blocks = None, None
         if name == "harness":
             probs[name] = harness_probs(pred, decisions, args.harness_batch)
         else:

@@ -22,6 +22,9 @@ over the whole vocabulary at every position.  This engine
 5. applies the language-model head only at the read nodes — or, with
    ``need_mass=False``, only at the option tokens' rows.
 
+On a CPU the decoder's linear layers run through oneDNN with weights packed once
+(``packed_linear``) and freed activations stay paged in (``cpu_memory``).
+
 The result equals a separate forward pass per prompt up to floating-point
 round-off.  Because it relies on the model calling transformers' attention
 interface, the engine checks itself against the straightforward path on the first
