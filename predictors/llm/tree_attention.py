@@ -109,14 +109,12 @@ def _grouped_sdpa(query, key, value, mask, scaling):
 
     Query heads ``g * i ... g * i + g - 1`` share key/value head ``i`` (transformers'
     ``repeat_kv``); stacking them as ``g`` times the rows of one head gives the same
-    scores without repeating the keys and values ``g`` times.  Returns (B, N, H, D).
+    scores without repeating the keys and values ``g`` times.  ``mask`` is already stacked
+    the same way, (B, 1, g * N, keys) (``TreeAttention._row_blocks``).  Returns (B, N, H, D).
     """
     b, h, n, d = query.shape
     kv = key.shape[1]
-    g = h // kv
-    q = query.reshape(b, kv, g * n, d)
-    if mask.shape[2] != g * n:  # not yet stacked like the query rows
-        mask = mask.expand(b, g, n, mask.shape[-1]).reshape(b, 1, g * n, mask.shape[-1])
+    q = query.reshape(b, kv, h // kv * n, d)
     out = torch.nn.functional.scaled_dot_product_attention(q, key, value, attn_mask=mask, scale=scaling)
     return out.reshape(b, h, n, d).transpose(1, 2)
 
