@@ -77,8 +77,8 @@ def packed(units: list[Unit]) -> Unit:
     """
     if len(units) == 1:
         return units[0]
-    order = np.argsort(np.concatenate([u.nodes for u in units]), kind="stable")
-    return Unit(np.concatenate([u.nodes for u in units])[order], np.unique(np.concatenate([u.prefix for u in units])),
+    # the plan's chunks are consecutive pre-order ranges, so their nodes stay increasing when joined
+    return Unit(np.concatenate([u.nodes for u in units]), np.unique(np.concatenate([u.prefix for u in units])),
                 reads=[r for u in units for r in u.reads])
 
 
