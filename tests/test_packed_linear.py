@@ -44,3 +44,45 @@ def test_packing_only_where_it_pays():
     assert worth_packing(model, torch.device("cpu"))
     assert not worth_packing(model, torch.device("meta"))
     assert not worth_packing(model.to(torch.bfloat16), torch.device("cpu"))
+
+
+def _gemma():
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    cfg = Gemma3TextConfig(vocab_size=61, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=1, head_dim=8, sliding_window=8,
+                           max_position_embeddings=64)
+    return Gemma3ForCausalLM(cfg).eval()
+
+
+@pytest.mark.parametrize("build", [_model, _gemma], ids=["llama-silu", "gemma3-gelu-tanh"])
+def test_gated_mlps_run_fused_and_give_the_same_numbers(build):
+    model = build()
+    ids = torch.randint(0, 61, (2, 13))
+    with torch.no_grad():
+        ref = model(ids).logits
+        packs = packed_linears(model)
+        assert [mlp for mlp, _ in packs.mlps] == [block.mlp for block in model.model.layers]
+        with packs.active():
+            assert all("forward" in mlp.__dict__ for mlp, _ in packs.mlps)
+            got = model(ids).logits
+        assert all("forward" not in mlp.__dict__ for mlp, _ in packs.mlps)
+    assert torch.allclose(got, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_an_mlp_of_another_shape_keeps_the_per_linear_path():
+    """Named like a gated MLP but computing something else, or with an activation oneDNN does not fuse."""
+    model = _model()
+    first, second = (block.mlp for block in model.model.layers)
+    first.__class__ = type("SumMLP", (type(first),), {
+        "forward": lambda self, x: self.down_proj(self.act_fn(self.gate_proj(x)) + self.up_proj(x))})
+    second.act_fn = torch.nn.Softsign()
+    ids = torch.randint(0, 61, (2, 13))
+    with torch.no_grad():
+        ref = model(ids).logits
+        packs = packed_linears(model)
+        assert packs.mlps == []
+        with packs.active():
+            got = model(ids).logits
+    assert torch.allclose(got, ref, atol=1e-5, rtol=1e-5)

@@ -11,6 +11,10 @@ dimension) per attention cell and layer (scores and weighted sum).
   cells a token actually attends (its ancestors, within a sliding window);
 - *structural limit*: the useful work of running each distinct trie node once — no
   scorer can do less and stay exact — timed at the machine's measured matmul rate.
+  In the last decoder block a node nobody reads is needed only for its keys and
+  values, so there the limit counts only the read nodes' query and output
+  projections, MLP and attention (``Shape.tail``, ``read_rows``); a scorer that skips
+  them (the engine) reports the rows it skipped as ``stats["tail_skipped"]``.
 
 Needs only torch and the scorer's request types, so ``benchmarks/gpu_check.py`` can
 use it on a machine with nothing but torch and transformers.
@@ -26,6 +30,7 @@ import numpy as np
 import torch
 
 from predictors.llm import packed_linear
+from predictors.llm.read_rows import tail_params
 from predictors.llm.scorer import ScoreRequest, layer_windows
 from predictors.llm.trie import build_trie
 
@@ -37,6 +42,7 @@ class Shape:
     vocab: int
     attention_width: int  # heads x head dimension, per layer
     windows: tuple[int | None, ...]  # per layer
+    tail: int = 0  # weights of the last block only read rows need (read_rows.tail_params)
 
 
 def shape_of(model) -> Shape:
@@ -45,14 +51,15 @@ def shape_of(model) -> Shape:
     cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     return Shape(body, cfg.hidden_size, cfg.vocab_size, cfg.num_attention_heads * head_dim,
-                 tuple(layer_windows(model)))
+                 tuple(layer_windows(model)), tail_params(model))
 
 
 def gflop(stats: dict, shape: Shape) -> tuple[float, float]:
     """(executed, useful) GFLOP from a scorer's ``stats``."""
-    executed = (2 * shape.body * stats["tokens"] + 2 * shape.hidden * shape.vocab * stats["head_rows"]
+    body = 2 * shape.body * stats["tokens"] - 2 * shape.tail * stats.get("tail_skipped", 0)
+    executed = (body + 2 * shape.hidden * shape.vocab * stats["head_rows"]
                 + 4 * shape.attention_width * stats["attention_cells"])
-    useful = (2 * shape.body * stats["tokens"] + 2 * shape.hidden * shape.vocab * stats["reads"]
+    useful = (body + 2 * shape.hidden * shape.vocab * stats["reads"]
               + 4 * shape.attention_width * stats["useful_cells"])
     return executed / 1e9, useful / 1e9
 
@@ -66,9 +73,17 @@ def structural_limit(requests: Sequence[ScoreRequest], shape: Shape) -> dict:
     """The useful work of running each distinct node of the requests' trie once."""
     trie = build_trie(read_sequences(requests))
     seen = trie.depth + 1
-    cells = int(sum(int(np.minimum(seen, w).sum()) if w else int(seen.sum()) for w in shape.windows))
+    read_seen = seen[np.array(sorted(trie.reads.values()), dtype=np.int64)]
+
+    def cells_at(depths, w):
+        return int(np.minimum(depths, w).sum()) if w else int(depths.sum())
+
+    # every node in every block but the last; there only the read nodes (when the block allows it)
+    last = read_seen if shape.tail else seen
+    cells = sum(cells_at(seen, w) for w in shape.windows[:-1]) + cells_at(last, shape.windows[-1])
     stats = {"tokens": trie.size, "reads": len(trie.reads), "head_rows": len(trie.reads),
-             "attention_cells": cells, "useful_cells": cells}
+             "attention_cells": cells, "useful_cells": cells,
+             "tail_skipped": trie.size - len(trie.reads) if shape.tail else 0}
     return {"nodes": trie.size, "reads": len(trie.reads), "gflop": gflop(stats, shape)[1]}
 
 

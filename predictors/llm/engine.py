@@ -19,8 +19,10 @@ over the whole vocabulary at every position.  This engine
    exactly to its ancestors (position ids = depth; sliding-window layers get the
    windowed rule), through a dense mask cut into row blocks that gather only the keys
    they see, or a sparse FlexAttention block mask,
-5. applies the language-model head only at the read nodes — or, with
-   ``need_mass=False``, only at the option tokens' rows.
+5. runs the last decoder block past its key and value projections only at the read
+   nodes (``read_rows``: elsewhere it only supplies keys and values), and applies the
+   language-model head only there — or, with ``need_mass=False``, only at the option
+   tokens' rows.
 
 On a CPU the decoder's linear layers run through oneDNN with weights packed once
 (``packed_linear``) and freed activations stay paged in (``cpu_memory``).
@@ -44,6 +46,7 @@ from tqdm.auto import tqdm
 from predictors.llm.cpu_memory import keep_freed_memory
 from predictors.llm.hidden import LayerTap
 from predictors.llm.packed_linear import packed_linears, worth_packing
+from predictors.llm.read_rows import ReadRows
 from predictors.llm.scorer import (ScoreRequest, ScoreResult, Scorer, apply_softcap, check_requests,
                                    results_from_sums, softcap, with_hidden)
 from predictors.llm.tree_attention import PassLayout, TreeAttention
@@ -93,13 +96,15 @@ class TrieEngine:
     ``batch_nodes``: consecutive chunks are packed into one sequence of up to this many
     nodes per pass (``packed``: no padding rows).  ``packed_weights``: run the decoder's
     linear layers through oneDNN with weights packed once (``packed_linear``; default: on
-    a CPU when available and affordable).
+    a CPU when available and affordable).  ``read_rows_only``: the last block's query,
+    attention, output projection and MLP only at the read nodes (``read_rows``; on when
+    the block has that shape).
     """
 
     def __init__(self, model, device: str | torch.device = "cpu", max_nodes: int | None = None,
                  batch_nodes: int = 4096, pad_id: int = 0, need_mass: bool = True, progress: bool = True,
                  self_check: bool = True, attention: str = "auto", hidden_layers: Sequence[int] | None = None,
-                 packed_weights: bool | None = None):
+                 packed_weights: bool | None = None, read_rows_only: bool = True):
         if attention not in ("auto", "dense", "sparse"):
             raise ValueError(f"attention must be auto, dense or sparse, not {attention!r}")
         self.model, self.device = model, torch.device(device)
@@ -118,13 +123,19 @@ class TrieEngine:
         if packed_weights is None:
             packed_weights = worth_packing(model, self.device)
         self.linears = packed_linears(model) if packed_weights else None  # oneDNN on a CPU (packed_linear)
+        self.tail = ReadRows(model) if read_rows_only else None
+        if self.tail is not None and not self.tail.parts:
+            self.tail = None
         self.tree = TreeAttention(model, sparse=self.sparse, block_rows=BLOCK_ROWS[self.device.type == "cuda"])
         self.stats = {"tokens": 0, "nodes": 0, "chunks": 0, "sequences": 0, "head_rows": 0, "reads": 0,
-                      "attention_cells": 0, "useful_cells": 0}
+                      "attention_cells": 0, "useful_cells": 0, "tail_skipped": 0}
 
     # -- one packed forward pass ------------------------------------------------------------
-    def _layout(self, unit: Unit, plan_: Plan) -> tuple[torch.Tensor, torch.Tensor, PassLayout]:
-        """One unit as a batch of one sequence: its nodes, after the stored prefix keys they see."""
+    def _layout(self, unit: Unit, plan_: Plan, cols: list[int]) -> tuple[torch.Tensor, torch.Tensor, PassLayout]:
+        """One unit as a batch of one sequence: its nodes, after the stored prefix keys they see.
+
+        ``cols``: the positions of its read nodes (the last layer's rows when ``read_rows_only``).
+        """
         trie, dev = plan_.trie, self.device
         nodes, prefix = unit.nodes, unit.prefix
         keys = np.concatenate([prefix, nodes])
@@ -132,25 +143,30 @@ class TrieEngine:
         def t(x):
             return torch.from_numpy(np.ascontiguousarray(x)[None]).to(dev)
 
+        read_rows = (torch.tensor(sorted(set(cols)), dtype=torch.long, device=dev)
+                     if self.tail is not None else None)
+
         lay = PassLayout(q_id=t(nodes), q_depth=t(trie.depth[nodes]), k_id=t(keys), k_end=t(trie.end[keys]),
                          k_depth=t(trie.depth[keys]),
                          prefix_slots=t(np.searchsorted(plan_.trunk, prefix)) if len(prefix) else None,
                          store_slots=(torch.from_numpy(np.searchsorted(plan_.trunk, nodes)).to(dev)
-                                      if unit.store else None))
+                                      if unit.store else None), read_rows=read_rows)
         return t(trie.tokens[nodes]), lay.q_depth, lay
 
     @torch.inference_mode()
     def _run(self, unit: Unit, plan_: Plan, targets: dict, read_lp: dict, full: bool = True) -> None:
-        ids, pos, layout = self._layout(unit, plan_)
-        dev = self.device
-        body = getattr(self.model, self.model.base_model_prefix)
-        unused = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=dev)  # the tree rule replaces any mask
-        before = dict(self.tree.stats)
         seqs = [seq for _, seq in unit.reads]
         # a unit's nodes are increasing: a read node's column is a binary search
         cols = [int(c) for c in np.searchsorted(unit.nodes, [node for node, _ in unit.reads])]
         rows = [0] * len(cols)
-        with self.tree.active(layout), (self.linears.active() if self.linears else nullcontext()):
+        ids, pos, layout = self._layout(unit, plan_, cols)
+        dev = self.device
+        body = getattr(self.model, self.model.base_model_prefix)
+        unused = torch.ones((1, 1, 1, 1), dtype=torch.bool, device=dev)  # the tree rule replaces any mask
+        before = dict(self.tree.stats)
+        # the contexts nest: the read-rows wrappers call the packed forwards inside them
+        with self.tree.active(layout), (self.linears.active() if self.linears else nullcontext()), \
+                (self.tail.only(layout.read_rows) if self.tail else nullcontext()):
             if self.tap is None:
                 hidden = body(input_ids=ids, position_ids=pos, attention_mask=unused).last_hidden_state
             else:  # the residual stream at the prompts' last tokens, from this same pass
@@ -165,6 +181,8 @@ class TrieEngine:
             self._head(hidden[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)], seqs,
                        targets, read_lp, full)
         self.stats["tokens"] += unit.size
+        if self.tail is not None:
+            self.stats["tail_skipped"] += unit.size - len(layout.read_rows)
         self.stats["head_rows"] += len(seqs)
         self.stats["reads"] += len(seqs)
         self.stats["chunks"] += 1

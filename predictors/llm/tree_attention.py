@@ -24,6 +24,10 @@ Two ways to apply that rule:
   so blocks with no ancestor pair are skipped and no N x N tensor exists.  Needs
   ``torch.compile`` (a GPU, or a C++ compiler on a CPU).
 
+In the last layer, when the pass names its read rows (``PassLayout.read_rows``), only
+those rows' queries run: the other nodes' outputs from that layer are never read
+(``read_rows``).
+
 The counts of executed and useful attention cells (summed over layers) are kept in
 ``stats`` for honest FLOP accounting in ``benchmarks/scoring.py``.
 """
@@ -60,6 +64,7 @@ class PassLayout:
     k_depth: torch.Tensor
     prefix_slots: torch.Tensor | None
     store_slots: torch.Tensor | None  # rows of the store this pass writes (batch of one), or None
+    read_rows: torch.Tensor | None = None  # when set, the last layer's queries run at these rows only (read_rows)
 
 
 def _inner_attention(module: torch.nn.Module, implementation: str) -> Callable:
@@ -177,18 +182,20 @@ class TreeAttention:
             ok &= (lay.q_depth[:, :, None] - lay.k_depth[:, None, :]) < window
         return ok
 
-    def _mask(self, window: int | None, n_query: int, n_key: int, dtype: torch.dtype, groups: int = 1):
+    def _mask(self, window: int | None, n_query: int, n_key: int, dtype: torch.dtype, groups: int = 1,
+              rows: torch.Tensor | None = None):
         """The mask of this pass for one window, with the cells it executes and those that are useful.
 
-        Useful cells: each real node sees all its ancestors and itself (depth + 1 of them),
-        or the last ``window`` of them on a sliding layer.  Dense: a list of row blocks,
-        each with the key columns some query of the block sees (``_row_blocks``).
+        Useful cells: each node whose output is used sees all its ancestors and itself
+        (depth + 1 of them), or the last ``window`` of them on a sliding layer.  Dense: a
+        list of row blocks, each with the key columns some query of the block sees
+        (``_row_blocks``); with ``rows``, only those queries (in that order).
         """
-        if window in self._masks:
-            return self._masks[window]
+        if (window, rows is not None) in self._masks:
+            return self._masks[window, rows is not None]
         lay = self.layout
         seen = lay.q_depth + 1 if window is None else torch.clamp(lay.q_depth + 1, max=window)
-        useful = int(seen.sum())
+        useful = int(seen.sum() if rows is None else seen[:, rows].sum())
         if self.sparse:
             from torch.nn.attention.flex_attention import create_block_mask
 
@@ -206,10 +213,11 @@ class TreeAttention:
                 blocks += int(mask.full_kv_num_blocks.sum())
             executed = blocks * mask.BLOCK_SIZE[0] * mask.BLOCK_SIZE[1]
         else:
-            mask = self._row_blocks(self._allowed(window), dtype, groups)
+            ok = self._allowed(window)
+            mask = self._row_blocks(ok if rows is None else ok[:, rows], dtype, groups)
             executed = sum(m.numel() for _, _, _, m in mask) // groups
-        self._masks[window] = (mask, executed, useful)
-        return self._masks[window]
+        self._masks[window, rows is not None] = (mask, executed, useful)
+        return self._masks[window, rows is not None]
 
     def _row_blocks(self, ok: torch.Tensor, dtype: torch.dtype, groups: int = 1) -> list:
         """Cut the dense rule into blocks of ``block_rows`` queries, each with only the keys it needs.
@@ -253,15 +261,24 @@ class TreeAttention:
             # (H, B, P, D) -> (B, H, P, D), then the pass's own keys after them
             key = torch.cat([k_store[:, lay.prefix_slots].transpose(0, 1), key], dim=2)
             value = torch.cat([v_store[:, lay.prefix_slots].transpose(0, 1), value], dim=2)
-        window = self.windows[module.layer_idx]
+        window = self.windows[layer]
         grouped = self.implementation == "sdpa" and not kwargs.get("dropout")
         groups = query.shape[1] // key.shape[1] if grouped else 1
-        mask, executed, useful = self._mask(window, query.shape[2], key.shape[2], query.dtype, groups)
+        rows = lay.read_rows if layer == len(self.windows) - 1 else None  # the last layer: read rows only
+        mask, executed, useful = self._mask(window, query.shape[2], key.shape[2], query.dtype, groups, rows)
         self.stats["attention_cells"] += executed
         self.stats["useful_cells"] += useful
         kwargs.pop("sliding_window", None)  # the mask already applies it
         if self.sparse:
             return _flex(module, query, key, value, mask, kwargs.get("scaling"))
+        if rows is None:
+            return self._dense(module, query, key, value, mask, grouped, **kwargs), None
+        out = query.new_zeros(query.shape[0], query.shape[2], query.shape[1], query.shape[3])  # (B, N, H, D)
+        out[:, rows] = self._dense(module, query[:, :, rows], key, value, mask, grouped, **kwargs)
+        return out, None
+
+    def _dense(self, module, query, key, value, mask: list, grouped: bool, **kwargs) -> torch.Tensor:
+        """Attention by row blocks, each with its gathered key columns; returns (B, N, H, D)."""
         inner = _inner_attention(module, self.implementation)
         out = query.new_empty(query.shape[0], query.shape[2], query.shape[1], query.shape[3])  # (B, N, H, D)
         for a, b, cols, blk in mask:
@@ -270,4 +287,4 @@ class TreeAttention:
                 out[:, a:b] = _grouped_sdpa(query[:, :, a:b], k, v, blk, kwargs.get("scaling"))
             else:
                 out[:, a:b] = inner(module, query[:, :, a:b], k, v, blk, **kwargs)[0]
-        return out, None
+        return out
